@@ -1,0 +1,237 @@
+"""The one entry to this repository: tests, lint, types, builds, demo and benchmarks.
+
+    nox -l                      # the matrix, explained session by session
+    nox                         # what CI runs (the README's test command)
+    nox -s "tests-3.12(floe-dagster-helm, latest)"
+    nox -t matrix               # every package x Python x dependency set
+
+Axes
+- package: the six distributions under packages/, each tested installed from its own sources with
+  only its declared dependencies (plus its ``test`` dependency group).
+- python: 3.10 to 3.13, read from the classifiers of each package.
+- deps: ``latest`` (newest releases the package admits) and ``lowest`` (``uv pip install
+  --resolution lowest-direct``: every direct dependency at its declared floor, which is how floors
+  are kept honest). Floors are tested on the oldest Python, where they must hold.
+
+Outside CI a missing interpreter is skipped; with CI=true it is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = os.environ.get("CI", "").lower() in {"1", "true"}
+
+ROOT = Path(__file__).parent
+PACKAGES_DIR = ROOT / "packages"
+DIST = ROOT / "dist"
+CONTRACT = "floe-orchestrator-contract"
+PACKAGES = [
+    CONTRACT,
+    "floe-dagster-assets",
+    "floe-dagster-lineage",
+    "floe-dagster-helm",
+    "floe-dagster-schedules",
+    "floe-orchestrator-dagster",
+]
+# Sibling packages each one needs installed from this checkout (they are not on PyPI yet).
+SIBLINGS = {
+    CONTRACT: [],
+    "floe-dagster-assets": [CONTRACT],
+    "floe-dagster-lineage": [CONTRACT],
+    "floe-dagster-helm": [CONTRACT],
+    "floe-dagster-schedules": [CONTRACT],
+    "floe-orchestrator-dagster": [
+        CONTRACT,
+        "floe-dagster-assets",
+        "floe-dagster-lineage",
+        "floe-dagster-helm",
+        "floe-dagster-schedules",
+    ],
+}
+# What must never be installed beside a package alone: the light pieces stay light.
+FORBIDDEN_ALONE = {
+    CONTRACT: ["dagster", "dagster-dbt", "dbt-core", "openlineage-python", "pyyaml"],
+    "floe-dagster-helm": ["dagster", "dagster-dbt", "dbt-core", "openlineage-python"],
+    "floe-dagster-schedules": ["dagster-dbt", "dbt-core", "openlineage-python"],
+    "floe-dagster-lineage": ["dagster-dbt", "dbt-core"],
+}
+PYTHONS = nox.project.python_versions(
+    nox.project.load_toml(PACKAGES_DIR / CONTRACT / "pyproject.toml")
+)
+OLDEST = PYTHONS[0]
+DEFAULT_PYTHON = "3.11"
+
+
+def _pyproject(package: str) -> dict:
+    return nox.project.load_toml(PACKAGES_DIR / package / "pyproject.toml")
+
+
+def _extras(package: str) -> str:
+    extras = sorted(_pyproject(package)["project"].get("optional-dependencies", {}))
+    return f"[{','.join(extras)}]" if extras else ""
+
+
+def _test_group(package: str) -> list[str]:
+    return list(nox.project.dependency_groups(_pyproject(package), "test"))
+
+
+def _install_package(session: nox.Session, package: str, *, editable: bool, lowest: bool) -> None:
+    """The package and its siblings from this checkout, third-party dependencies from the index."""
+    flag = ["-e"] if editable else []
+    targets = []
+    for name in [*SIBLINGS[package], package]:
+        targets += [*flag, f"{PACKAGES_DIR / name}{_extras(name)}"]
+    resolution = ["--resolution=lowest-direct"] if lowest and _uses_uv(session) else []
+    session.install(*resolution, *targets)
+    session.install(*_test_group(package))
+
+
+def _uses_uv(session: nox.Session) -> bool:
+    return getattr(session.virtualenv, "venv_backend", "") == "uv"
+
+
+def _matrix() -> tuple[list[tuple[str, str, str]], list[str], list[list[str]]]:
+    combos, ids, tags = [], [], []
+    for package in PACKAGES:
+        for python in PYTHONS:
+            for deps in ("latest", "lowest"):
+                if deps == "lowest" and python != OLDEST:
+                    continue
+                combos.append((python, package, deps))
+                ids.append(f"{package}, {deps}")
+                ci = deps == "lowest" or python in PYTHONS
+                tags.append(["matrix", package, *(["ci"] if ci else [])])
+    return combos, ids, tags
+
+
+_COMBOS, _IDS, _TAGS = _matrix()
+
+
+@nox.session(tags=["matrix"])
+@nox.parametrize(("python", "package", "deps"), _COMBOS, ids=_IDS, tags=_TAGS)
+def tests(session: nox.Session, package: str, deps: str) -> None:
+    """One package's tests, on one Python, at latest or lowest (floor) dependency versions."""
+    _install_package(session, package, editable=True, lowest=deps == "lowest")
+    session.run(
+        "pytest",
+        str(PACKAGES_DIR / package / "tests"),
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"FLOE_REFERENCE_DIR": _reference_dir()},
+    )
+
+
+@nox.session(python=DEFAULT_PYTHON)
+@nox.parametrize("package", PACKAGES)
+def alone(session: nox.Session, package: str) -> None:
+    """A package installed (not editable) with only its declared dependencies passes its tests."""
+    _install_package(session, package, editable=False, lowest=False)
+    installed = (
+        {
+            line.split("==")[0].lower()
+            for line in session.run(
+                "uv", "pip", "list", "--format=freeze", silent=True, external=True
+            ).splitlines()
+            if "==" in line
+        }
+        if _uses_uv(session)
+        else set()
+    )
+    leaked = sorted(set(FORBIDDEN_ALONE.get(package, [])) & installed)
+    if leaked:
+        session.error(f"{package} alone pulled in {', '.join(leaked)}")
+    # Run from a temporary directory so the tests import the installed copy, not the sources.
+    tests_dir = PACKAGES_DIR / package / "tests"
+    with session.chdir(session.create_tmp()):
+        session.run(
+            "pytest",
+            str(tests_dir),
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            env={"FLOE_REFERENCE_DIR": _reference_dir()},
+        )
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over every package's src/."""
+    session.install("mypy>=1.10", "types-PyYAML", "types-pytz")
+    session.install(*(f"{PACKAGES_DIR / p}{_extras(p)}" for p in PACKAGES))
+    session.run("mypy", *(str(PACKAGES_DIR / p / "src") for p in PACKAGES))
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def build(session: nox.Session) -> None:
+    """Wheel and sdist of every package (hatch), then their metadata checked by twine."""
+    session.install("hatch>=1.12", "twine>=5")
+    if DIST.exists():
+        shutil.rmtree(DIST)
+    for package in PACKAGES:
+        with session.chdir(PACKAGES_DIR / package):
+            session.run("hatch", "build", "--clean", str(DIST))
+    session.run("twine", "check", "--strict", *(str(p) for p in sorted(DIST.iterdir())))
+
+
+@nox.session(python=DEFAULT_PYTHON, requires=["build"])
+def wheels(session: nox.Session) -> None:
+    """`pip install floe-orchestrator-dagster` from the built wheels only, then load the plugin."""
+    # Siblings can only come from dist/ (they are not on the index); third parties from the index.
+    session.install("--find-links", str(DIST), "floe-orchestrator-dagster")
+    session.run("python", str(ROOT / "tests" / "wheels_smoke.py"))
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def integration(session: nox.Session) -> None:
+    """Cross-package tests in tests/: contract compliance, the example product end to end."""
+    for package in PACKAGES:
+        session.install("-e", f"{PACKAGES_DIR / package}{_extras(package)}")
+        session.install(*_test_group(package))
+    session.run(
+        "pytest",
+        str(ROOT / "tests"),
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"FLOE_REFERENCE_DIR": _reference_dir()},
+    )
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def demo(session: nox.Session) -> None:
+    """The example data product, end to end (what the README's first command runs)."""
+    session.install(
+        *(f"{PACKAGES_DIR / p}{_extras(p)}" for p in PACKAGES), "jsonschema", "referencing"
+    )
+    session.run("python", str(ROOT / "examples" / "demo.py"), *session.posargs)
+
+
+@nox.session(python=DEFAULT_PYTHON, default=False)
+def benchmarks(session: nox.Session) -> None:
+    """Ratio benchmarks: each measures its baseline in the same run (see benchmarks/README.md)."""
+    for package in PACKAGES:
+        session.install("-e", f"{PACKAGES_DIR / package}{_extras(package)}")
+    session.install("psutil")
+    session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
+
+
+def _reference_dir() -> str:
+    """The ecosystem's schemas (Helm chart, OpenLineage spec) that tests validate against."""
+    return str(ROOT / "tests" / "reference")

@@ -1,0 +1,77 @@
+"""floe's orchestrator contract: the seed's entities, ``CompiledArtifacts``, rules and registry."""
+
+from .__about__ import __version__
+from ._artifacts import (
+    ARTIFACTS_VERSION,
+    CompilationMetadata,
+    CompiledArtifacts,
+    DeploymentMode,
+    ObservabilityConfig,
+    ProductIdentity,
+    ResolvedModel,
+    ResolvedTransforms,
+    ScheduleSpec,
+)
+from ._entities import Dataset, ResourceSpec, TransformConfig, ValidationResult
+from ._plugin import OrchestratorPlugin, PluginMetadata
+from ._registry import (
+    FLOE_API_VERSION,
+    ORCHESTRATOR_GROUP,
+    PluginError,
+    PluginIncompatibleError,
+    PluginInfo,
+    PluginNotFoundError,
+    PluginRegistry,
+    PluginState,
+    is_api_compatible,
+)
+from ._validation import (
+    MATERIALIZATIONS,
+    WORKLOAD_SIZES,
+    ContractValidationError,
+    check_dependency_graph,
+    check_materialization,
+    check_transform_name,
+    check_workload_size,
+    find_cycles,
+    validate_transforms,
+    validate_workload_size,
+)
+
+__all__ = [
+    "ARTIFACTS_VERSION",
+    "FLOE_API_VERSION",
+    "MATERIALIZATIONS",
+    "ORCHESTRATOR_GROUP",
+    "WORKLOAD_SIZES",
+    "CompilationMetadata",
+    "CompiledArtifacts",
+    "ContractValidationError",
+    "Dataset",
+    "DeploymentMode",
+    "ObservabilityConfig",
+    "OrchestratorPlugin",
+    "PluginError",
+    "PluginIncompatibleError",
+    "PluginInfo",
+    "PluginMetadata",
+    "PluginNotFoundError",
+    "PluginRegistry",
+    "PluginState",
+    "ProductIdentity",
+    "ResolvedModel",
+    "ResolvedTransforms",
+    "ResourceSpec",
+    "ScheduleSpec",
+    "TransformConfig",
+    "ValidationResult",
+    "__version__",
+    "check_dependency_graph",
+    "check_materialization",
+    "check_transform_name",
+    "check_workload_size",
+    "find_cycles",
+    "is_api_compatible",
+    "validate_transforms",
+    "validate_workload_size",
+]
