@@ -27,6 +27,8 @@ import nox
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
+# Use the interpreters this machine has (pyenv, system); never fetch one from the network.
+nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = os.environ.get("CI", "").lower() in {"1", "true"}
 
 ROOT = Path(__file__).parent
@@ -106,16 +108,15 @@ def _matrix() -> tuple[list[tuple[str, str, str]], list[str], list[list[str]]]:
                 if deps == "lowest" and python != OLDEST:
                     continue
                 combos.append((python, package, deps))
-                ids.append(f"{package}, {deps}")
-                ci = deps == "lowest" or python in PYTHONS
-                tags.append(["matrix", package, *(["ci"] if ci else [])])
+                ids.append(f"{python}, {package}, {deps}")
+                tags.append(["matrix", package, f"py{python}", deps])
     return combos, ids, tags
 
 
 _COMBOS, _IDS, _TAGS = _matrix()
 
 
-@nox.session(tags=["matrix"])
+@nox.session
 @nox.parametrize(("python", "package", "deps"), _COMBOS, ids=_IDS, tags=_TAGS)
 def tests(session: nox.Session, package: str, deps: str) -> None:
     """One package's tests, on one Python, at latest or lowest (floor) dependency versions."""
@@ -184,9 +185,16 @@ def build(session: nox.Session) -> None:
     session.install("hatch>=1.12", "twine>=5")
     if DIST.exists():
         shutil.rmtree(DIST)
+    # A private hatch data dir keeps builds hermetic (no environments left over from elsewhere).
+    # VIRTUAL_ENV/UV_PYTHON are unset so hatch installs hatchling into its build environment, not nox's.
+    env = {
+        "HATCH_DATA_DIR": str(Path(session.create_tmp()).resolve() / "hatch"),
+        "VIRTUAL_ENV": None,
+        "UV_PYTHON": None,
+    }
     for package in PACKAGES:
         with session.chdir(PACKAGES_DIR / package):
-            session.run("hatch", "build", "--clean", str(DIST))
+            session.run("hatch", "build", str(DIST), env=env)
     session.run("twine", "check", "--strict", *(str(p) for p in sorted(DIST.iterdir())))
 
 

@@ -1,17 +1,12 @@
-"""floe's orchestrator contract: the seed's entities, ``CompiledArtifacts``, rules and registry."""
+"""floe's orchestrator contract: the seed's entities, ``CompiledArtifacts``, rules and registry.
+
+``CompiledArtifacts`` and its models are imported on first use: they need pydantic, which costs
+more to import than everything else here, and plugin discovery should not pay for it.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from .__about__ import __version__
-from ._artifacts import (
-    ARTIFACTS_VERSION,
-    CompilationMetadata,
-    CompiledArtifacts,
-    DeploymentMode,
-    ObservabilityConfig,
-    ProductIdentity,
-    ResolvedModel,
-    ResolvedTransforms,
-    ScheduleSpec,
-)
 from ._entities import Dataset, ResourceSpec, TransformConfig, ValidationResult
 from ._plugin import OrchestratorPlugin, PluginMetadata
 from ._registry import (
@@ -37,6 +32,42 @@ from ._validation import (
     validate_transforms,
     validate_workload_size,
 )
+
+if TYPE_CHECKING:
+    from ._artifacts import (
+        ARTIFACTS_VERSION,
+        CompilationMetadata,
+        CompiledArtifacts,
+        DeploymentMode,
+        ObservabilityConfig,
+        ProductIdentity,
+        ResolvedModel,
+        ResolvedTransforms,
+        ScheduleSpec,
+    )
+
+_LAZY = {
+    "ARTIFACTS_VERSION",
+    "CompilationMetadata",
+    "CompiledArtifacts",
+    "DeploymentMode",
+    "ObservabilityConfig",
+    "ProductIdentity",
+    "ResolvedModel",
+    "ResolvedTransforms",
+    "ScheduleSpec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import _artifacts
+
+        value = getattr(_artifacts, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ARTIFACTS_VERSION",

@@ -1,0 +1,94 @@
+"""The plugin's configuration: constructor keywords first, then the environment users know."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["DEFAULT_DAGSTER_URL", "PluginSettings"]
+
+DEFAULT_DAGSTER_URL = "http://localhost:3000"
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True, repr=False)
+class PluginSettings:
+    """Resolved settings. Secrets (token, header values) never appear in ``repr``."""
+
+    dbt_project_dir: Path | None = None
+    dbt_profiles_dir: Path | None = None
+    dagster_url: str = DEFAULT_DAGSTER_URL
+    dagster_token: str | None = None
+    dagster_headers: Mapping[str, str] = field(default_factory=dict)
+    verify_tls: bool | str = True
+    connection_timeout: float = 10.0
+    workload_size: str = "small"
+    image: str | None = None
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        dbt_project_dir: str | os.PathLike[str] | None = None,
+        dbt_profiles_dir: str | os.PathLike[str] | None = None,
+        dagster_url: str | None = None,
+        dagster_token: str | None = None,
+        dagster_headers: Mapping[str, str] | None = None,
+        verify_tls: bool | str | None = None,
+        connection_timeout: float = 10.0,
+        workload_size: str = "small",
+        image: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> PluginSettings:
+        env = os.environ if environ is None else environ
+        return cls(
+            dbt_project_dir=_project_dir(dbt_project_dir, env),
+            dbt_profiles_dir=_path(dbt_profiles_dir or env.get("DBT_PROFILES_DIR")),
+            dagster_url=(dagster_url or env.get("DAGSTER_URL") or DEFAULT_DAGSTER_URL).rstrip("/"),
+            dagster_token=dagster_token or env.get("FLOE_DAGSTER_TOKEN") or None,
+            dagster_headers=dict(dagster_headers or {}),
+            verify_tls=_verify(verify_tls, env.get("FLOE_DAGSTER_VERIFY_TLS")),
+            connection_timeout=connection_timeout,
+            workload_size=workload_size,
+            image=image or env.get("FLOE_DAGSTER_IMAGE") or None,
+        )
+
+    def request_headers(self) -> dict[str, str]:
+        headers = dict(self.dagster_headers)
+        if self.dagster_token:
+            headers.setdefault("Authorization", f"Bearer {self.dagster_token}")
+        return headers
+
+    def __repr__(self) -> str:
+        headers = {name: "***" for name in self.dagster_headers}
+        token = "***" if self.dagster_token else None
+        return (
+            f"PluginSettings(dbt_project_dir={self.dbt_project_dir!r}, "
+            f"dbt_profiles_dir={self.dbt_profiles_dir!r}, dagster_url={self.dagster_url!r}, "
+            f"dagster_token={token!r}, dagster_headers={headers!r}, "
+            f"verify_tls={self.verify_tls!r}, connection_timeout={self.connection_timeout!r}, "
+            f"workload_size={self.workload_size!r}, image={self.image!r})"
+        )
+
+
+def _path(value: str | os.PathLike[str] | None) -> Path | None:
+    return Path(value).expanduser() if value else None
+
+
+def _project_dir(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+    """Explicit, else FLOE_DBT_PROJECT_DIR, else the current directory if it is a dbt project."""
+    chosen = _path(explicit) or _path(env.get("FLOE_DBT_PROJECT_DIR"))
+    if chosen is not None:
+        return chosen
+    cwd = Path.cwd()
+    return cwd if (cwd / "dbt_project.yml").is_file() else None
+
+
+def _verify(explicit: bool | str | None, env_value: str | None) -> bool | str:
+    if explicit is not None:
+        return explicit
+    if env_value is None or not env_value.strip():
+        return True
+    return False if env_value.strip().lower() in _FALSE else env_value.strip()
