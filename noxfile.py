@@ -186,7 +186,7 @@ def build(session: nox.Session) -> None:
     if DIST.exists():
         shutil.rmtree(DIST)
     # A private hatch data dir keeps builds hermetic (no environments left over from elsewhere).
-    # VIRTUAL_ENV/UV_PYTHON are unset so hatch installs hatchling into its build environment, not nox's.
+    # VIRTUAL_ENV/UV_PYTHON unset: hatch must install hatchling into its own build env, not nox's.
     env = {
         "HATCH_DATA_DIR": str(Path(session.create_tmp()).resolve() / "hatch"),
         "VIRTUAL_ENV": None,

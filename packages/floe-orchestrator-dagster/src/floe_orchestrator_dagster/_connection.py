@@ -104,7 +104,7 @@ def _query(
         return _failure(
             f"{endpoint} answered HTTP {error.code} {error.reason}", f"HTTP {error.code}", hint
         )
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return _timeout(endpoint, None)
     except urllib.error.URLError as error:
         return _from_reason(endpoint, host, error.reason)
@@ -156,7 +156,7 @@ def _interpret(endpoint: str, body: bytes, content_type: str) -> ValidationResul
 
 
 def _describe(body: bytes, content_type: str) -> str:
-    kind = content_type.split(";")[0].strip() or "no content type"
+    kind = content_type.split(";", maxsplit=1)[0].strip() or "no content type"
     if b"<html" in body[:512].lower() or kind == "text/html":
         return f"an HTML page, {kind}"
     return f"{kind}, {len(body)} bytes without a Dagster version"

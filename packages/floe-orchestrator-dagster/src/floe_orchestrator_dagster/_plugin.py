@@ -25,6 +25,7 @@ from ._settings import PluginSettings
 
 if TYPE_CHECKING:
     from dagster import AssetsDefinition, Definitions
+
     from floe_dagster_lineage import LineageConfig, LineageEmitter
     from floe_dagster_schedules import ScheduleBook
     from floe_orchestrator_contract import CompiledArtifacts
@@ -130,7 +131,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 
     # -- definitions -----------------------------------------------------------------------
     def create_definitions(self, artifacts: dict[str, Any] | CompiledArtifacts) -> Definitions:
-        """Validate ``artifacts`` and build Definitions: assets, dbt resource, schedules, lineage."""
+        """Validate ``artifacts``, then build Definitions: assets, dbt, schedules, lineage."""
         from ._definitions import build_definitions
 
         return build_definitions(

@@ -62,7 +62,7 @@ class PluginSettings:
         return headers
 
     def __repr__(self) -> str:
-        headers = {name: "***" for name in self.dagster_headers}
+        headers = dict.fromkeys(self.dagster_headers, "***")
         token = "***" if self.dagster_token else None
         return (
             f"PluginSettings(dbt_project_dir={self.dbt_project_dir!r}, "
