@@ -1,0 +1,197 @@
+"""The bundled Dagster chart (schema + defaults) and the check Helm itself would run on values.
+
+Helm validates the *coalesced* values (chart defaults deep-merged with the user's file) against the
+chart's schema, and each enabled subchart's values against that subchart's schema. This module
+does the same offline, then adds what the offline schema cannot see: the Kubernetes resource
+objects (the remote Kubernetes schema they pointed at was removed) and plain-text passwords.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from ._merge import coalesce_like_helm
+from ._quantity import check_resource_requirements
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+__all__ = [
+    "SUBCHART",
+    "chart_defaults",
+    "check_plain_passwords",
+    "load_chart_file",
+    "validate_helm_values",
+]
+
+SUBCHART = "dagster-user-deployments"
+_SUBCHART_DIR = f"charts/{SUBCHART}"
+_RESOURCE_KEYS = frozenset({"resources", "initContainerResources"})
+# Free-form Kubernetes manifests: their "resources" (e.g. RBAC rules) are not container resources.
+_FREE_FORM_KEYS = frozenset({"extraManifests"})
+_PASSWORD_KEY = re.compile("password", re.IGNORECASE)
+# Keys that *name* where a password lives (a Secret, a key in it, a file), e.g. bitnami's
+# ``existingSecretPasswordKey``: they hold no password themselves.
+_REFERENCE_SUFFIX = re.compile(r"(key|secret|secretname|ref|file|path)$", re.IGNORECASE)
+_MAX_MESSAGE = 300
+
+
+def load_chart_file(relative: str) -> str:
+    """The text of one bundled chart file, e.g. ``values.yaml``."""
+    # Imported here: importlib.resources costs a few ms that plain `import` of this package skips.
+    from importlib import resources
+
+    node = resources.files("floe_dagster_helm").joinpath("chart")
+    # One segment per call: Traversable.joinpath takes a single argument before Python 3.11.
+    for part in relative.split("/"):
+        node = node.joinpath(part)
+    return node.read_text("utf-8")
+
+
+@functools.cache
+def _yaml_file(relative: str) -> Mapping[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loaded = yaml.load(load_chart_file(relative), Loader=loader)
+    if not isinstance(loaded, Mapping):  # pragma: no cover - the bundled files are fixed
+        raise TypeError(f"bundled chart file {relative} is not a mapping")
+    return loaded
+
+
+def chart_defaults(subchart: bool = False) -> Mapping[str, Any]:
+    """The chart's (or the user-code subchart's) default values. Shared: never mutate it."""
+    return _yaml_file(f"{_SUBCHART_DIR}/values.yaml" if subchart else "values.yaml")
+
+
+@functools.cache
+def _validator(subchart: bool) -> Validator:
+    from jsonschema import Draft202012Validator
+
+    relative = (
+        f"{_SUBCHART_DIR}/values.schema.offline.json" if subchart else "values.schema.offline.json"
+    )
+    validator: Validator = Draft202012Validator(json.loads(load_chart_file(relative)))
+    return validator
+
+
+def validate_helm_values(values: Mapping[str, Any]) -> list[str]:
+    """Every problem of ``values`` for the ``dagster/dagster`` chart, as Helm would see them.
+
+    ``values`` is what goes in the values file. It is coalesced over the bundled chart defaults
+    (``null`` deletes a default, lists replace) and checked against the chart's schema, the
+    user-code part against the ``dagster-user-deployments`` subchart's schema, and every Kubernetes
+    ``resources`` object for valid quantities with requests at most limits. Plain-text passwords
+    in ``values`` are problems too. An empty list means the chart accepts the values.
+    """
+    if not isinstance(cast("object", values), Mapping):
+        return [f"values: {type(values).__name__} given (allowed: a mapping of chart values)"]
+    problems = check_plain_passwords(values)
+    merged = coalesce_like_helm(chart_defaults(), values)
+    problems += _schema_problems(_validator(False), merged, "")
+    user_code = merged.get(SUBCHART)
+    if isinstance(user_code, Mapping) and user_code.get("enableSubchart") is True:
+        sub_defaults = chart_defaults(subchart=True)
+        sub_values = coalesce_like_helm(sub_defaults, user_code)
+        # Helm hands the parent's globals down to every subchart.
+        sub_values["global"] = coalesce_like_helm(
+            sub_defaults.get("global") or {}, merged.get("global") or {}
+        )
+        problems += _schema_problems(_validator(True), sub_values, f"{SUBCHART} (subchart) ")
+    for where, value in _resource_objects(merged, ""):
+        problems += check_resource_requirements(value, where)
+    return problems
+
+
+def check_plain_passwords(values: Mapping[str, Any]) -> list[str]:
+    """Where ``values`` holds a password in plain text (never the password itself)."""
+    problems: list[str] = []
+    rule = (
+        "a plain-text password is not allowed in values (allowed: leave it empty and keep the "
+        "password in an existing Kubernetes Secret, e.g. ExternalPostgres(existing_secret=...) "
+        "or envSecrets)"
+    )
+    for where, key, value, node in _walk(values, ""):
+        if _PASSWORD_KEY.search(key) and not _REFERENCE_SUFFIX.search(key) and _is_set(value):
+            problems.append(f"{where}: {rule}")
+        elif (
+            key == "name"
+            and isinstance(value, str)
+            and _PASSWORD_KEY.search(value)
+            and _is_set(node.get("value"))
+        ):
+            problems.append(f"{where.rsplit('.', 1)[0]}.value: {rule}")
+    return problems
+
+
+def _is_set(value: object) -> bool:
+    return value not in (None, "") and not isinstance(value, bool)
+
+
+def _walk(node: Any, where: str) -> Iterator[tuple[str, str, Any, Mapping[str, Any]]]:
+    """(path, key, value, parent) for every key of every mapping inside ``node``."""
+    stack: list[tuple[Any, str]] = [(node, where)]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, Mapping):
+            for key, value in current.items():
+                child = f"{path}.{key}" if path else str(key)
+                yield child, str(key), value, current
+                stack.append((value, child))
+        elif isinstance(current, list):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(current))
+
+
+def _resource_objects(values: Mapping[str, Any], where: str) -> Iterator[tuple[str, Any]]:
+    stack: list[tuple[Any, str]] = [(values, where)]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, Mapping):
+            for key, value in current.items():
+                child = f"{path}.{key}" if path else str(key)
+                if key in _FREE_FORM_KEYS:
+                    continue
+                if key in _RESOURCE_KEYS and isinstance(value, Mapping):
+                    yield child, value
+                else:
+                    stack.append((value, child))
+        elif isinstance(current, list):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(current))
+
+
+def _schema_problems(validator: Validator, instance: Mapping[str, Any], label: str) -> list[str]:
+    from jsonschema.exceptions import best_match
+
+    problems = []
+    for error in validator.iter_errors(instance):
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            error = best_match(error.context)  # noqa: PLW2901 - the informative branch
+        path = _json_path(error.absolute_path)
+        if (
+            error.validator == "additionalProperties"
+            and isinstance(error.instance, Mapping)
+            and isinstance(error.schema, Mapping)
+        ):
+            allowed = sorted(error.schema.get("properties", {}))
+            unknown = sorted(str(k) for k in error.instance if k not in allowed)
+            message = (
+                f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                f"(allowed: {', '.join(allowed)})"
+            )
+        else:
+            message = error.message
+            if len(message) > _MAX_MESSAGE:
+                message = message[: _MAX_MESSAGE - 3] + "..."
+        problems.append((path, f"{label}{path or '<root>'}: {message}"))
+    return [text for _, text in sorted(problems)]
+
+
+def _json_path(parts: Any) -> str:
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
