@@ -1,5 +1,30 @@
 """OpenLineage events for Dagster runs, delivered without ever breaking one."""
 
 from .__about__ import __version__
+from ._config import TRANSPORTS, LineageConfig, LineageConfigError
+from ._emitter import (
+    LineageEmitter,
+    LineageStats,
+    configure,
+    emit_lineage_event,
+    get_emitter,
+    shared_emitter,
+)
+from ._events import EVENT_TYPES, PRODUCER, LineageEventError, ParentRun
 
-__all__ = ["__version__"]
+__all__ = [
+    "EVENT_TYPES",
+    "PRODUCER",
+    "TRANSPORTS",
+    "LineageConfig",
+    "LineageConfigError",
+    "LineageEmitter",
+    "LineageEventError",
+    "LineageStats",
+    "ParentRun",
+    "__version__",
+    "configure",
+    "emit_lineage_event",
+    "get_emitter",
+    "shared_emitter",
+]
