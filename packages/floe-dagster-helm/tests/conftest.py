@@ -68,7 +68,9 @@ def chart_validator(chart_dir: Path) -> Draft202012Validator:
 
 @pytest.fixture(scope="session")
 def subchart_validator(chart_dir: Path) -> Draft202012Validator:
-    return Draft202012Validator(json.loads((SUBCHART_DIR / "values.schema.offline.json").read_text()))
+    return Draft202012Validator(
+        json.loads((SUBCHART_DIR / "values.schema.offline.json").read_text())
+    )
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from floe_orchestrator_contract import ResourceSpec
 
 from floe_dagster_helm import (
     RESOURCE_PRESETS,
@@ -11,6 +10,7 @@ from floe_dagster_helm import (
     get_resource_requirements,
     validate_resource_spec,
 )
+from floe_orchestrator_contract import ResourceSpec
 
 # The table (request / limit).
 EXPECTED = {
@@ -103,7 +103,9 @@ def test_valid_memory_quantities_pass(quantity: str) -> None:
     ],
 )
 def test_invalid_quantities_are_named(field: str, quantity: str, reason: str) -> None:
-    spec = dataclasses.replace(ResourceSpec(cpu_request="0", memory_request="0"), **{field: quantity})
+    spec = dataclasses.replace(
+        ResourceSpec(cpu_request="0", memory_request="0"), **{field: quantity}
+    )
     with pytest.raises(ValueError, match="invalid resource spec") as caught:
         validate_resource_spec(spec)
     message = str(caught.value)
@@ -121,7 +123,9 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_requests_above_limits_are_reported_across_units() -> None:
     # 1 CPU > 999m and 1Gi (1073741824 B) > 1000Mi (1048576000 B): only exact arithmetic sees both.
-    spec = ResourceSpec(cpu_request="1", cpu_limit="999m", memory_request="1Gi", memory_limit="1000Mi")
+    spec = ResourceSpec(
+        cpu_request="1", cpu_limit="999m", memory_request="1Gi", memory_limit="1000Mi"
+    )
     with pytest.raises(ValueError, match="2 problems") as caught:
         validate_resource_spec(spec)
     message = str(caught.value)
@@ -131,7 +135,9 @@ def test_requests_above_limits_are_reported_across_units() -> None:
 
 def test_request_equal_to_limit_in_other_units_passes() -> None:
     validate_resource_spec(
-        ResourceSpec(cpu_request="1", cpu_limit="1000m", memory_request="1Gi", memory_limit="1024Mi")
+        ResourceSpec(
+            cpu_request="1", cpu_limit="1000m", memory_request="1Gi", memory_limit="1024Mi"
+        )
     )
 
 
@@ -141,7 +147,9 @@ def test_not_a_spec_is_rejected() -> None:
 
 
 def test_custom_spec_sizes_the_code_location_and_run_pods(product: dict[str, str]) -> None:
-    custom = ResourceSpec(cpu_request="1500m", cpu_limit="3", memory_request="3Gi", memory_limit="6Gi")
+    custom = ResourceSpec(
+        cpu_request="1500m", cpu_limit="3", memory_request="3Gi", memory_limit="6Gi"
+    )
     values = build_helm_values(resources=custom, **product)
     expected = {
         "requests": {"cpu": "1500m", "memory": "3Gi"},

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from ._merge import coalesce_like_helm
+from ._merge import coalesce_like_helm, plain_tree
 from ._quantity import check_resource_requirements
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ def validate_helm_values(values: Mapping[str, Any]) -> list[str]:
     """
     if not isinstance(cast("object", values), Mapping):
         return [f"values: {type(values).__name__} given (allowed: a mapping of chart values)"]
+    values = plain_tree(values)
     problems = check_plain_passwords(values)
     merged = coalesce_like_helm(chart_defaults(), values)
     problems += _schema_problems(_validator(False), merged, "")

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["coalesce_like_helm", "deep_merge"]
+__all__ = ["coalesce_like_helm", "deep_merge", "plain_tree"]
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,3 +42,13 @@ def coalesce_like_helm(defaults: Mapping[str, Any], values: Mapping[str, Any]) -
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+def plain_tree(node: Any) -> Any:
+    """A copy made of plain dicts and lists, as YAML and JSON Schema see values (a tuple or a
+    read-only mapping is neither to them)."""
+    if isinstance(node, Mapping):
+        return {key: plain_tree(value) for key, value in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [plain_tree(item) for item in node]
+    return node

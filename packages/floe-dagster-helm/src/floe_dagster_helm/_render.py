@@ -12,6 +12,7 @@ from floe_orchestrator_contract import ContractValidationError
 
 from .__about__ import __version__
 from ._chart import validate_helm_values
+from ._merge import plain_tree
 
 __all__ = ["render_values_yaml", "write_values_file"]
 
@@ -34,7 +35,7 @@ def render_values_yaml(values: Mapping[str, Any]) -> str:
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     body = yaml.dump(
-        _plain(values),
+        plain_tree(values),
         Dumper=dumper,
         sort_keys=False,
         default_flow_style=False,
@@ -62,12 +63,3 @@ def write_values_file(values: Mapping[str, Any], path: str | os.PathLike[str]) -
     finally:
         temporary.unlink(missing_ok=True)
     return target
-
-
-def _plain(node: Any) -> Any:
-    """Plain dicts and lists, which every YAML dumper can represent (a MappingProxy is not)."""
-    if isinstance(node, Mapping):
-        return {key: _plain(value) for key, value in node.items()}
-    if isinstance(node, (list, tuple)):
-        return [_plain(item) for item in node]
-    return node
