@@ -1,0 +1,4 @@
+{# Use the configured schema as is (raw, staging, marts), not "<target schema>_<schema>". #}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}
