@@ -30,7 +30,7 @@ def _deployment(values: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_the_code_location_points_at_the_definitions(
-    kwargs: dict[str, str], arguments: list[str]
+    kwargs: dict[str, Any], arguments: list[str]
 ) -> None:
     values = build_helm_values(image="ghcr.io/acme/orders:1.2.0", **kwargs)
     deployment = _deployment(values)
@@ -44,7 +44,7 @@ def test_the_code_location_points_at_the_definitions(
     assert "dagsterApiGrpcArgs" not in served
 
 
-def test_name_and_port_reach_the_deployment(product: dict[str, str]) -> None:
+def test_name_and_port_reach_the_deployment(product: dict[str, Any]) -> None:
     deployment = _deployment(
         build_helm_values(code_location_name="orders-eu", port=4100, **product)
     )
@@ -156,7 +156,7 @@ def test_the_definitions_must_be_named() -> None:
     ],
 )
 def test_bad_external_postgres_is_named(
-    postgres: ExternalPostgres, expected: str, product: dict[str, str]
+    postgres: ExternalPostgres, expected: str, product: dict[str, Any]
 ) -> None:
     with pytest.raises(ValueError, match="1 problem") as caught:
         build_helm_values(postgresql=postgres, **product)
@@ -164,6 +164,6 @@ def test_bad_external_postgres_is_named(
 
 
 @pytest.mark.parametrize("name", ["overrides", "deployment_overrides"])
-def test_overrides_must_be_mappings(name: str, product: dict[str, str]) -> None:
+def test_overrides_must_be_mappings(name: str, product: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=f"{name}: list given"):
         build_helm_values(**{name: ["dagsterWebserver"]}, **product)  # type: ignore[arg-type]

@@ -175,7 +175,7 @@ def test_code_server_values_pass_the_reference_schemas(
 
 
 def test_an_unknown_webserver_key_is_rejected_like_the_reference_schema_does(
-    product: dict[str, str], chart_problems: Problems
+    product: dict[str, Any], chart_problems: Problems
 ) -> None:
     bad = {"dagsterWebserver": {"replicas": 2}}
     # The reference schema itself refuses the key: the package is not stricter than the chart.
@@ -188,7 +188,7 @@ def test_an_unknown_webserver_key_is_rejected_like_the_reference_schema_does(
 
 
 def test_an_unknown_daemon_key_is_rejected(
-    product: dict[str, str], chart_problems: Problems
+    product: dict[str, Any], chart_problems: Problems
 ) -> None:
     bad = {"dagsterDaemon": {"replicaCount": 2}}
     assert chart_problems(bad) != []
@@ -196,7 +196,7 @@ def test_an_unknown_daemon_key_is_rejected(
         build_helm_values(overrides=bad, **product)
 
 
-def test_a_wrong_type_is_rejected(product: dict[str, str], chart_problems: Problems) -> None:
+def test_a_wrong_type_is_rejected(product: dict[str, Any], chart_problems: Problems) -> None:
     bad = {"dagsterWebserver": {"replicaCount": "two"}}
     assert chart_problems(bad) != []
     with pytest.raises(ValueError, match=r"dagsterWebserver\.replicaCount: 'two' is not of type"):
@@ -204,7 +204,7 @@ def test_a_wrong_type_is_rejected(product: dict[str, str], chart_problems: Probl
 
 
 def test_an_invalid_run_launcher_type_is_rejected(
-    product: dict[str, str], chart_problems: Problems
+    product: dict[str, Any], chart_problems: Problems
 ) -> None:
     bad = {"runLauncher": {"type": "DockerRunLauncher"}}
     assert chart_problems(bad) != []
@@ -213,7 +213,7 @@ def test_an_invalid_run_launcher_type_is_rejected(
 
 
 def test_null_deletes_a_default_as_in_helm(
-    product: dict[str, str], chart_problems: Problems
+    product: dict[str, Any], chart_problems: Problems
 ) -> None:
     # Helm removes a default given as null; the daemon's runCoordinator is required.
     bad = {"dagsterDaemon": {"runCoordinator": None}}
@@ -223,7 +223,7 @@ def test_null_deletes_a_default_as_in_helm(
 
 
 def test_a_bad_subchart_value_is_reported_for_the_subchart(
-    product: dict[str, str], subchart_problems: Problems
+    product: dict[str, Any], subchart_problems: Problems
 ) -> None:
     bad = {"dagster-user-deployments": {"includeInstance": "yes"}}
     assert subchart_problems(bad) != []
@@ -271,7 +271,7 @@ def test_a_bad_subchart_value_is_reported_for_the_subchart(
     ],
 )
 def test_a_bad_resource_quantity_in_overrides_is_rejected(
-    product: dict[str, str], override: dict[str, Any], expected: str
+    product: dict[str, Any], override: dict[str, Any], expected: str
 ) -> None:
     # The chart's offline schema leaves `resources` open (its Kubernetes $ref was removed), so
     # these are the package's own checks, done with Kubernetes' quantity grammar.
@@ -280,7 +280,7 @@ def test_a_bad_resource_quantity_in_overrides_is_rejected(
     assert expected in str(caught.value)
 
 
-def test_every_problem_is_in_one_error(product: dict[str, str]) -> None:
+def test_every_problem_is_in_one_error(product: dict[str, Any]) -> None:
     bad = {
         "dagsterWebserver": {"replicas": 2, "resources": {"limits": {"cpu": "two"}}},
         "dagsterDaemon": {"heartbeatTolerance": "long"},

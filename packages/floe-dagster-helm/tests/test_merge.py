@@ -45,7 +45,7 @@ def test_inputs_are_never_mutated_nor_shared() -> None:
     assert override == override_before
 
 
-def test_build_never_mutates_or_shares_the_callers_overrides(product: dict[str, str]) -> None:
+def test_build_never_mutates_or_shares_the_callers_overrides(product: dict[str, Any]) -> None:
     overrides: dict[str, Any] = {
         "dagsterWebserver": {"env": [{"name": "A", "value": "1"}], "labels": {"team": "sales"}},
         "runLauncher": {"config": {"k8sRunLauncher": {"envSecrets": [{"name": "s"}]}}},
@@ -74,7 +74,7 @@ def test_build_never_mutates_or_shares_the_callers_overrides(product: dict[str, 
     assert second["runLauncher"]["config"]["k8sRunLauncher"]["envSecrets"] == [{"name": "s"}]
 
 
-def test_an_overriding_deployments_list_replaces_the_generated_one(product: dict[str, str]) -> None:
+def test_an_overriding_deployments_list_replaces_the_generated_one(product: dict[str, Any]) -> None:
     other = {
         "name": "other-location",
         "image": {"repository": "ghcr.io/acme/other", "tag": "2.0.0", "pullPolicy": "IfNotPresent"},
@@ -87,7 +87,7 @@ def test_an_overriding_deployments_list_replaces_the_generated_one(product: dict
     assert values["dagster-user-deployments"]["deployments"] == [other]
 
 
-def test_overrides_win_over_generated_values(product: dict[str, str]) -> None:
+def test_overrides_win_over_generated_values(product: dict[str, Any]) -> None:
     resources = {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}}
     values = build_helm_values(
         overrides={"runLauncher": {"config": {"k8sRunLauncher": {"resources": resources}}}},

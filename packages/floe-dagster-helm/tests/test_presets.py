@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_presets_mapping_is_read_only() -> None:
         del RESOURCE_PRESETS["small"]  # type: ignore[attr-defined]
 
 
-def test_mutating_a_preset_does_not_leak_into_helm_values(product: dict[str, str]) -> None:
+def test_mutating_a_preset_does_not_leak_into_helm_values(product: dict[str, Any]) -> None:
     get_resource_requirements("small").cpu_limit = "99"
     values = build_helm_values(workload_size="small", **product)
     deployment = values["dagster-user-deployments"]["deployments"][0]
@@ -146,7 +147,7 @@ def test_not_a_spec_is_rejected() -> None:
         validate_resource_spec({"cpu_request": "1"})  # type: ignore[arg-type]
 
 
-def test_custom_spec_sizes_the_code_location_and_run_pods(product: dict[str, str]) -> None:
+def test_custom_spec_sizes_the_code_location_and_run_pods(product: dict[str, Any]) -> None:
     custom = ResourceSpec(
         cpu_request="1500m", cpu_limit="3", memory_request="3Gi", memory_limit="6Gi"
     )
@@ -163,7 +164,7 @@ def test_custom_spec_sizes_the_code_location_and_run_pods(product: dict[str, str
     }
 
 
-def test_bad_custom_spec_is_rejected_before_values_exist(product: dict[str, str]) -> None:
+def test_bad_custom_spec_is_rejected_before_values_exist(product: dict[str, Any]) -> None:
     custom = ResourceSpec(cpu_request="4", cpu_limit="2")
     with pytest.raises(ValueError, match="cpu_request '4' is greater than cpu_limit '2'"):
         build_helm_values(resources=custom, **product)

@@ -19,7 +19,7 @@ from floe_dagster_helm import (
 @pytest.mark.parametrize("size", ["small", "medium", "large"])
 @pytest.mark.parametrize("code_server", [False, True])
 def test_yaml_round_trips_to_the_same_dict(
-    size: str, code_server: bool, product: dict[str, str]
+    size: str, code_server: bool, product: dict[str, Any]
 ) -> None:
     values = build_helm_values(
         workload_size=size,
@@ -30,7 +30,7 @@ def test_yaml_round_trips_to_the_same_dict(
     assert yaml.safe_load(render_values_yaml(values)) == values
 
 
-def test_strings_that_look_like_other_types_stay_strings(product: dict[str, str]) -> None:
+def test_strings_that_look_like_other_types_stay_strings(product: dict[str, Any]) -> None:
     labels = {
         "version": "1.10",
         "flag": "true",
@@ -51,7 +51,7 @@ def test_strings_that_look_like_other_types_stay_strings(product: dict[str, str]
     assert deployment["image"]["tag"] == "1.10"
 
 
-def test_the_rendered_file_is_what_helm_reads(product: dict[str, str], chart_problems: Any) -> None:
+def test_the_rendered_file_is_what_helm_reads(product: dict[str, Any], chart_problems: Any) -> None:
     text = render_values_yaml(build_helm_values(workload_size="large", **product))
     assert text.startswith("# Values for the dagster/dagster Helm chart")
     loaded = yaml.safe_load(text)
@@ -65,7 +65,7 @@ def test_the_rendered_file_is_what_helm_reads(product: dict[str, str], chart_pro
 
 
 def test_write_values_file_writes_a_file_that_loads_back(
-    tmp_path: Path, product: dict[str, str]
+    tmp_path: Path, product: dict[str, Any]
 ) -> None:
     values = build_helm_values(workload_size="medium", **product)
     target = tmp_path / "deploy" / "orders" / "values.yaml"
@@ -76,7 +76,7 @@ def test_write_values_file_writes_a_file_that_loads_back(
 
 
 def test_a_wrong_override_is_reported_before_any_file_is_written(
-    tmp_path: Path, product: dict[str, str]
+    tmp_path: Path, product: dict[str, Any]
 ) -> None:
     target = tmp_path / "values.yaml"
     with pytest.raises(ValueError, match="unknown key 'replicas'"):
@@ -95,7 +95,7 @@ def test_a_wrong_override_is_reported_before_any_file_is_written(
 
 
 def test_writing_invalid_values_leaves_the_existing_file_untouched(
-    tmp_path: Path, product: dict[str, str]
+    tmp_path: Path, product: dict[str, Any]
 ) -> None:
     target = tmp_path / "values.yaml"
     values = build_helm_values(**product)
@@ -111,7 +111,7 @@ def test_writing_invalid_values_leaves_the_existing_file_untouched(
     assert [p.name for p in tmp_path.iterdir()] == ["values.yaml"]
 
 
-def test_render_accepts_read_only_mappings_and_tuples(product: dict[str, str]) -> None:
+def test_render_accepts_read_only_mappings_and_tuples(product: dict[str, Any]) -> None:
     from types import MappingProxyType
 
     values = build_helm_values(**product)

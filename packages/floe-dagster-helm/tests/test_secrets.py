@@ -36,7 +36,7 @@ def _password_entries(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 @pytest.mark.parametrize("size", ["small", "medium", "large"])
 @pytest.mark.parametrize("postgres", [None, POSTGRES], ids=["bundled_pg", "external_pg"])
 def test_no_password_is_rendered(
-    size: str, postgres: ExternalPostgres | None, product: dict[str, str]
+    size: str, postgres: ExternalPostgres | None, product: dict[str, Any]
 ) -> None:
     values = build_helm_values(workload_size=size, postgresql=postgres, **product)
     for path, value in _password_entries(values):
@@ -47,7 +47,7 @@ def test_no_password_is_rendered(
 
 
 def test_external_postgres_reads_its_password_from_the_existing_secret(
-    product: dict[str, str], merged_over_reference: Callable[[Mapping[str, Any]], dict[str, Any]]
+    product: dict[str, Any], merged_over_reference: Callable[[Mapping[str, Any]], dict[str, Any]]
 ) -> None:
     values = build_helm_values(postgresql=POSTGRES, **product)
     merged = merged_over_reference(values)
@@ -79,7 +79,7 @@ def test_external_postgres_has_no_password_field() -> None:
     ids=["postgresql", "redis", "rabbitmq", "env-list", "env-map"],
 )
 def test_a_password_in_overrides_is_refused_without_echoing_it(
-    overrides: dict[str, Any], product: dict[str, str], caplog: pytest.LogCaptureFixture
+    overrides: dict[str, Any], product: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with pytest.raises(ValueError, match="plain-text password is not allowed") as caught:
@@ -88,7 +88,7 @@ def test_a_password_in_overrides_is_refused_without_echoing_it(
     assert SECRET not in caplog.text
 
 
-def test_references_to_secrets_are_allowed(product: dict[str, str]) -> None:
+def test_references_to_secrets_are_allowed(product: dict[str, Any]) -> None:
     env = [
         {
             "name": "DB_PASSWORD",
@@ -112,7 +112,7 @@ def test_validate_reports_where_a_password_sits() -> None:
     assert SECRET not in problems[0]
 
 
-def test_render_refuses_values_with_a_password(product: dict[str, str]) -> None:
+def test_render_refuses_values_with_a_password(product: dict[str, Any]) -> None:
     values = build_helm_values(**product)
     values["postgresql"] = {"postgresqlPassword": SECRET}
     with pytest.raises(ValueError, match="plain-text password") as caught:
