@@ -2,6 +2,7 @@
 
 from .__about__ import __version__
 from ._config import TRANSPORTS, LineageConfig, LineageConfigError
+from ._dagster import LOGGER_KEY, lineage_run_config, openlineage_logger, with_openlineage
 from ._emitter import (
     LineageEmitter,
     LineageStats,
@@ -14,6 +15,7 @@ from ._events import EVENT_TYPES, PRODUCER, LineageEventError, ParentRun
 
 __all__ = [
     "EVENT_TYPES",
+    "LOGGER_KEY",
     "PRODUCER",
     "TRANSPORTS",
     "LineageConfig",
@@ -26,5 +28,8 @@ __all__ = [
     "configure",
     "emit_lineage_event",
     "get_emitter",
+    "lineage_run_config",
+    "openlineage_logger",
     "shared_emitter",
+    "with_openlineage",
 ]

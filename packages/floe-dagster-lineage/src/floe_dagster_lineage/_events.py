@@ -132,7 +132,7 @@ def check_emit_arguments(
     return kind
 
 
-def error_facet(error: BaseException | str) -> Any:
+def error_facet(error: BaseException | str, stack_trace: str | None = None) -> Any:
     """OpenLineage ``ErrorMessageRunFacet`` (message, language, stack trace) for ``error``."""
     from openlineage.client.generated.error_message_run import ErrorMessageRunFacet
 
@@ -142,7 +142,10 @@ def error_facet(error: BaseException | str) -> Any:
     else:
         message, stack = error, None
     return ErrorMessageRunFacet(
-        message=message, programmingLanguage="python", stackTrace=stack, producer=PRODUCER
+        message=message,
+        programmingLanguage="python",
+        stackTrace=stack_trace or stack,
+        producer=PRODUCER,
     )
 
 
