@@ -93,7 +93,8 @@ def test_references_to_secrets_are_allowed(product: dict[str, Any]) -> None:
         {
             "name": "DB_PASSWORD",
             "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}},
-        }
+        },
+        {"name": "DB_PASSWORD_FILE", "value": "/var/run/secrets/db/password"},
     ]
     values = build_helm_values(
         overrides={

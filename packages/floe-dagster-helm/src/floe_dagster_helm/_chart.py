@@ -123,6 +123,7 @@ def check_plain_passwords(values: Mapping[str, Any]) -> list[str]:
             key == "name"
             and isinstance(value, str)
             and _PASSWORD_KEY.search(value)
+            and not _REFERENCE_SUFFIX.search(value)
             and _is_set(node.get("value"))
         ):
             problems.append(f"{where.rsplit('.', 1)[0]}.value: {rule}")

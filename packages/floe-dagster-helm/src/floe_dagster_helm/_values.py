@@ -136,7 +136,7 @@ def build_helm_values(
     if not isinstance(overrides, Mapping):
         overrides = {}
 
-    system = resources_dict(scaled_spec(spec, _SYSTEM_SHARE))
+    system = scaled_spec(spec, _SYSTEM_SHARE)
     deployment: dict[str, Any] = {
         "name": name,
         "image": image_values,
@@ -146,8 +146,8 @@ def build_helm_values(
         "resources": resources_dict(spec),
     }
     values: dict[str, Any] = {
-        "dagsterWebserver": {"resources": system},
-        "dagsterDaemon": {"resources": resources_dict(scaled_spec(spec, _SYSTEM_SHARE))},
+        "dagsterWebserver": {"resources": resources_dict(system)},
+        "dagsterDaemon": {"resources": resources_dict(system)},
         SUBCHART: {
             "enabled": True,
             "enableSubchart": True,
