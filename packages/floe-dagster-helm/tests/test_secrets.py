@@ -106,6 +106,16 @@ def test_references_to_secrets_are_allowed(product: dict[str, Any]) -> None:
     assert values["dagsterWebserver"]["env"] == env
 
 
+def test_a_password_never_reaches_a_schema_message() -> None:
+    # A numeric password is also the wrong type, and the schema's message would quote it.
+    problems = validate_helm_values({"postgresql": {"postgresqlPassword": 98765432123}})
+    assert problems == [
+        "postgresql.postgresqlPassword: a plain-text password is not allowed in values "
+        "(allowed: leave it empty and keep the password in an existing Kubernetes Secret, e.g. "
+        "ExternalPostgres(existing_secret=...) or envSecrets)"
+    ]
+
+
 def test_validate_reports_where_a_password_sits() -> None:
     problems = validate_helm_values({"postgresql": {"postgresqlPassword": SECRET}})
     assert len(problems) == 1

@@ -92,6 +92,10 @@ def validate_helm_values(values: Mapping[str, Any]) -> list[str]:
         return [f"values: {type(values).__name__} given (allowed: a mapping of chart values)"]
     values = plain_tree(values)
     problems = check_plain_passwords(values)
+    # Schema messages quote the offending value: keep any password out of them (``values`` is
+    # our own plain copy here, made of dicts).
+    for _, node, key in _password_slots(values):
+        cast("dict[str, Any]", node)[key] = "<redacted>"
     merged = coalesce_like_helm(chart_defaults(), values)
     problems += _schema_problems(_validator(False), merged, "")
     user_code = merged.get(SUBCHART)
@@ -110,15 +114,22 @@ def validate_helm_values(values: Mapping[str, Any]) -> list[str]:
 
 def check_plain_passwords(values: Mapping[str, Any]) -> list[str]:
     """Where ``values`` holds a password in plain text (never the password itself)."""
-    problems: list[str] = []
     rule = (
         "a plain-text password is not allowed in values (allowed: leave it empty and keep the "
         "password in an existing Kubernetes Secret, e.g. ExternalPostgres(existing_secret=...) "
         "or envSecrets)"
     )
+    return [f"{where}: {rule}" for where, _, _ in _password_slots(values)]
+
+
+def _password_slots(values: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], str]]:
+    """(path, mapping, key) of every plain-text password: a ``*password*`` key with a value, or
+    an env entry named ``*PASSWORD*`` with a literal ``value``. Names of Secrets, keys and files
+    that hold a password are references, not passwords."""
+    slots: list[tuple[str, Mapping[str, Any], str]] = []
     for where, key, value, node in _walk(values, ""):
         if _PASSWORD_KEY.search(key) and not _REFERENCE_SUFFIX.search(key) and _is_set(value):
-            problems.append(f"{where}: {rule}")
+            slots.append((where, node, key))
         elif (
             key == "name"
             and isinstance(value, str)
@@ -126,8 +137,8 @@ def check_plain_passwords(values: Mapping[str, Any]) -> list[str]:
             and not _REFERENCE_SUFFIX.search(value)
             and _is_set(node.get("value"))
         ):
-            problems.append(f"{where.rsplit('.', 1)[0]}.value: {rule}")
-    return problems
+            slots.append((f"{where.rsplit('.', 1)[0]}.value", node, "value"))
+    return slots
 
 
 def _is_set(value: object) -> bool:
