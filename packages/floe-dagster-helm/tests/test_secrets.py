@@ -116,6 +116,17 @@ def test_a_password_never_reaches_a_schema_message() -> None:
     ]
 
 
+def test_a_password_in_postgres_params_is_refused_without_echoing_it(
+    product: dict[str, Any],
+) -> None:
+    for params in ({"password": SECRET}, {"password": 1234567, "sslmode": "require"}):
+        postgres = ExternalPostgres(host="db", existing_secret="pg", params=params)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="postgresql") as caught:
+            build_helm_values(postgresql=postgres, **product)
+        assert str(params["password"]) not in str(caught.value)
+        assert str(params["password"]) not in repr(postgres)
+
+
 def test_validate_reports_where_a_password_sits() -> None:
     problems = validate_helm_values({"postgresql": {"postgresqlPassword": SECRET}})
     assert len(problems) == 1

@@ -55,8 +55,9 @@ class ExternalPostgres:
     port: int = 5432
     database: str = "dagster"
     username: str = "dagster"
-    # libpq connection parameters, e.g. {"sslmode": "require"}.
-    params: Mapping[str, str] = field(default_factory=dict)
+    # libpq connection parameters, e.g. {"sslmode": "require"}. Kept out of repr: someone will
+    # try {"password": ...} here, and reprs end up in logs (the values check then refuses it).
+    params: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 def build_helm_values(
@@ -283,14 +284,22 @@ def _check_postgres(postgres: object) -> list[str]:
         value = getattr(postgres, label)
         if not isinstance(value, str) or not value:
             problems.append(f"postgresql.{label}: {value!r} is empty (allowed: a non-empty name)")
-    params = postgres.params
-    if not isinstance(params, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in params.items()
-    ):
+    params: object = postgres.params
+    # Values are never quoted: a libpq parameter may be a password.
+    if not isinstance(params, Mapping):
         problems.append(
-            f"postgresql.params: {params!r} is not a mapping of strings "
-            "(allowed: libpq parameters, e.g. {'sslmode': 'require'})"
+            f"postgresql.params: a {type(params).__name__} (allowed: a mapping of libpq "
+            "parameters to strings, e.g. {'sslmode': 'require'})"
         )
+    else:
+        bad = [
+            repr(k) for k, v in params.items() if not isinstance(k, str) or not isinstance(v, str)
+        ]
+        if bad:
+            problems.append(
+                f"postgresql.params: {', '.join(bad)} not a string name with a string value "
+                "(allowed: libpq parameters, e.g. {'sslmode': 'require'})"
+            )
     return problems
 
 
