@@ -20,17 +20,28 @@ class Receiver:
         self.events: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.requests = 0
+        # When set to an Event, every request waits for it (at most 10 s) before being answered.
+        self.gate: threading.Event | None = None
         self._lock = threading.Lock()
+        self._connections: list[socket.socket] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver._lock:
+                    receiver._connections.append(self.connection)
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 with receiver._lock:
                     receiver.requests += 1
+                gate = receiver.gate
+                if gate is not None:
+                    gate.wait(10)
                 mode = receiver.mode
                 if mode == "garbage":
                     self.wfile.write(b"\x00\xffnot http at all\r\n\r\n")
@@ -54,12 +65,23 @@ class Receiver:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
+        """Like a killed process: stop listening and cut every open connection."""
         self.server.shutdown()
         self.server.server_close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            connection.close()
 
     def __enter__(self) -> Receiver:
         return self
