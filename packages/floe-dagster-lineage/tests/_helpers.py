@@ -56,7 +56,9 @@ class SpecValidator:
             for name, facet in facets.items():
                 validator = self.facets.get(name)
                 if validator is not None:
-                    found += [f"{where}.{name}: {e.message}" for e in validator.iter_errors({name: facet})]
+                    found += [
+                        f"{where}.{name}: {e.message}" for e in validator.iter_errors({name: facet})
+                    ]
         return found
 
     def check(self, events: list[dict[str, Any]]) -> None:

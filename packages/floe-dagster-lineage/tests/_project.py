@@ -48,7 +48,9 @@ def marts() -> Any:
     yield dg.MaterializeResult(asset_key="customers")
 
 
-@dg.multi_asset(specs=[dg.AssetSpec("revenue", deps=["orders"]), dg.AssetSpec("margin", deps=["orders"])])
+@dg.multi_asset(
+    specs=[dg.AssetSpec("revenue", deps=["orders"]), dg.AssetSpec("margin", deps=["orders"])]
+)
 def finance() -> Any:
     yield dg.MaterializeResult(asset_key="revenue")
     raise RuntimeError("margin source is unreachable")
@@ -64,11 +66,13 @@ ALL = dg.define_asset_job("all_assets", selection=dg.AssetSelection.all())
 HEALTHY = dg.define_asset_job(
     "healthy_assets", selection=dg.AssetSelection.assets(raw_orders, stg_orders, marts)
 )
+# Two independent steps, so a multiprocess run starts two step processes side by side.
+SPLIT = dg.define_asset_job("split_steps", selection=dg.AssetSelection.assets(raw_orders, finance))
 
 
 def build_defs(config: LineageConfig | None = None, **options: Any) -> dg.Definitions:
     return with_openlineage(
-        dg.Definitions(assets=ASSETS, jobs=[ALL, HEALTHY]), config, **options
+        dg.Definitions(assets=ASSETS, jobs=[ALL, HEALTHY, SPLIT]), config, **options
     )
 
 
@@ -81,3 +85,7 @@ def healthy_job() -> dg.JobDefinition:
 
 def all_job() -> dg.JobDefinition:
     return defs.resolve_job_def("all_assets")
+
+
+def split_job() -> dg.JobDefinition:
+    return defs.resolve_job_def("split_steps")

@@ -11,8 +11,8 @@ import pytest
 # under --import-mode=importlib and when run from another directory.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _helpers import SpecValidator, reference_dir  # noqa: E402
-from _receiver import Receiver  # noqa: E402
+from _helpers import SpecValidator, reference_dir
+from _receiver import Receiver
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,8 @@ def test_nothing_configured_is_a_silent_noop(
     assert emitter.flush(1) is True
     assert emitter.stats.sent == emitter.stats.failed == emitter.stats.dropped == 0
     ours = [r for r in caplog.records if r.name.startswith("floe_dagster_lineage")]
-    assert ours and {r.levelname for r in ours} == {"DEBUG"}
+    assert ours
+    assert {r.levelname for r in ours} == {"DEBUG"}
     assert any("no OpenLineage configuration found" in r.getMessage() for r in ours)
 
 
@@ -89,7 +90,9 @@ def test_observability_config_wins_and_takes_the_key_from_the_environment(
 ) -> None:
     env = {**empty_home, "OPENLINEAGE_URL": "http://ignored:1", "OPENLINEAGE_API_KEY": SECRET}
     observability = ObservabilityConfig(
-        lineage_namespace="sales", lineage_endpoint="https://lineage.example/", lineage_transport="http"
+        lineage_namespace="sales",
+        lineage_endpoint="https://lineage.example/",
+        lineage_transport="http",
     )
     config = LineageConfig.from_observability(observability, environ=env, cwd=tmp_path / "cwd")
     assert (config.namespace, config.endpoint, config.api_key) == (
@@ -146,9 +149,11 @@ def test_every_problem_is_named_once_and_the_key_never_shows(
         LineageConfig(transport="http", endpoint="ftp://u:pw@host", api_key=SECRET)
     assert "pw" not in str(bad_url.value)
     config = LineageConfig(transport="http", endpoint="http://user:pw@host:1/x", api_key=SECRET)
-    assert SECRET not in repr(config) and "pw" not in repr(config)
+    assert SECRET not in repr(config)
+    assert "pw" not in repr(config)
     assert "api_key=***" in repr(config)
-    assert SECRET not in str(error) and all(SECRET not in r.getMessage() for r in caplog.records)
+    assert SECRET not in str(error)
+    assert all(SECRET not in r.getMessage() for r in caplog.records)
 
 
 def test_file_transport_needs_a_path() -> None:

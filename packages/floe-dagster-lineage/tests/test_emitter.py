@@ -60,7 +60,8 @@ def test_receiver_gets_exactly_the_events_in_order_and_they_validate(
         emitter.emit(outcome, f"model_{index}", [RAW], [STG], run_id=run_id, error=error)
         expected.append((outcome, run_id))
     assert emitter.flush(10) is True
-    assert emitter.stats.sent == 6 and emitter.stats.failed == emitter.stats.dropped == 0
+    assert emitter.stats.sent == 6
+    assert emitter.stats.failed == emitter.stats.dropped == 0
     got = [(e["eventType"], e["run"]["runId"]) for e in receiver.events]
     assert got == expected
     spec.check(receiver.events)
@@ -78,7 +79,9 @@ def test_receiver_gets_exactly_the_events_in_order_and_they_validate(
     emitter.close()
 
 
-def test_the_seeds_four_argument_calls_pair_up_by_job(receiver: Receiver, spec: SpecValidator) -> None:
+def test_the_seeds_four_argument_calls_pair_up_by_job(
+    receiver: Receiver, spec: SpecValidator
+) -> None:
     emitter = LineageEmitter(http_config(receiver.url))
     emitter.emit("START", "orders", [RAW], [STG])
     emitter.emit("START", "customers", [RAW], [])
@@ -101,7 +104,8 @@ def test_emit_does_not_wait_for_the_backend(receiver: Receiver) -> None:
         for index in range(20):
             emitter.emit("START", f"job_{index}", [], [])
         # Every emit returned while the receiver still holds the first request unanswered.
-        assert receiver.requests <= 1 and receiver.events == []
+        assert receiver.requests <= 1
+        assert receiver.events == []
         assert emitter.stats.pending == 20
     finally:
         receiver.gate.set()
@@ -124,7 +128,8 @@ def test_bad_arguments_are_one_error_naming_each(receiver: Receiver) -> None:
     text = str(caught.value)
     assert len(caught.value.problems) == 6
     for expected in (
-        "event_type: 'FINISHED' is not allowed (allowed: START, RUNNING, COMPLETE, ABORT, FAIL, OTHER)",
+        "event_type: 'FINISHED' is not allowed "
+        "(allowed: START, RUNNING, COMPLETE, ABORT, FAIL, OTHER)",
         "job: '' must be a non-empty string",
         "inputs[1]: expected a Dataset, got str",
         "outputs: expected a sequence of Dataset, got str",
@@ -132,7 +137,8 @@ def test_bad_arguments_are_one_error_naming_each(receiver: Receiver) -> None:
         "event_time: must be timezone-aware",
     ):
         assert expected in text
-    assert emitter.flush(1) and receiver.requests == 0
+    assert emitter.flush(1)
+    assert receiver.requests == 0
     emitter.close()
 
 
@@ -168,8 +174,11 @@ def test_an_unhealthy_backend_costs_one_warning_and_is_counted(
         warnings = warnings_from_us(lineage_logs)
         assert len(warnings) == 1, [w.getMessage() for w in warnings]
         assert "the run is not affected" in warnings[0].getMessage()
-        flushed = [r.getMessage() for r in lineage_logs.records if "sent=0 failed=8" in r.getMessage()]
-        assert flushed and all("dropped=0" in line for line in flushed)
+        flushed = [
+            r.getMessage() for r in lineage_logs.records if "sent=0 failed=8" in r.getMessage()
+        ]
+        assert flushed
+        assert all("dropped=0" in line for line in flushed)
         if mode != "refused":
             # Transient failures are retried (3 times for the first event, then once per event
             # while the backend stays down); a 4xx is never retried.
@@ -181,7 +190,9 @@ def test_an_unhealthy_backend_costs_one_warning_and_is_counted(
             receiver.stop()
 
 
-def test_a_receiver_killed_midway_leaves_one_warning(lineage_logs: pytest.LogCaptureFixture) -> None:
+def test_a_receiver_killed_midway_leaves_one_warning(
+    lineage_logs: pytest.LogCaptureFixture,
+) -> None:
     receiver = Receiver()
     emitter = LineageEmitter(http_config(receiver.url))
     for index in range(5):
@@ -211,7 +222,8 @@ def test_a_full_queue_drops_and_counts_with_one_warning(
         receiver.gate.set()
     emitter.flush(10)
     stats = emitter.stats
-    assert stats.sent + stats.dropped == 10 and stats.failed == 0
+    assert stats.sent + stats.dropped == 10
+    assert stats.failed == 0
     assert len(receiver.events) == stats.sent
     assert len(warnings_from_us(lineage_logs)) == 1
     emitter.close()
@@ -269,7 +281,9 @@ def test_console_and_file_transports_write_valid_events(
     console.emit("START", "orders", [RAW], [STG])
     console.emit("COMPLETE", "orders", [RAW], [STG])
     assert console.flush(10)
-    printed = [json.loads(r.getMessage()) for r in caplog.records if r.name.startswith("openlineage")]
+    printed = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name.startswith("openlineage")
+    ]
     assert [e["eventType"] for e in printed] == ["START", "COMPLETE"]
     spec.check(printed)
     path = tmp_path / "lineage.jsonl"
@@ -290,7 +304,9 @@ def test_module_level_emit_goes_through_the_configured_default(
     emitter = configure(http_config(receiver.url))
     try:
         emit_lineage_event("START", "orders", [RAW], [STG])
-        emit_lineage_event("COMPLETE", "orders", [RAW], [STG], event_time=datetime.now(timezone.utc))
+        emit_lineage_event(
+            "COMPLETE", "orders", [RAW], [STG], event_time=datetime.now(timezone.utc)
+        )
         assert floe_dagster_lineage.get_emitter() is emitter
         assert emitter.flush(10)
         assert [e["eventType"] for e in receiver.events] == ["START", "COMPLETE"]
@@ -309,7 +325,12 @@ def test_events_still_queued_at_exit_are_delivered(receiver: Receiver) -> None:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINEAGE")}
     done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert len(receiver.events) == 50

@@ -195,8 +195,7 @@ def _from_openlineage_yml(
     problems: list[str] = []
     if kind not in TRANSPORTS:
         problems.append(
-            f"{path}: transport.type: {kind!r} is not supported "
-            f"(allowed: {', '.join(TRANSPORTS)})"
+            f"{path}: transport.type: {kind!r} is not supported (allowed: {', '.join(TRANSPORTS)})"
         )
     settings: dict[str, Any] = {"namespace": namespace, "transport": kind}
     if kind == "http":
@@ -254,6 +253,10 @@ def _positive_number(value: object) -> bool:
 
 
 def _problems(config: LineageConfig) -> list[str]:
+    # Values are read as ``object``: annotations do not stop a caller passing the wrong type.
+    endpoint: object = config.endpoint
+    api_key: object = config.api_key
+    enabled: object = config.enabled
     problems: list[str] = []
     if not isinstance(config.namespace, str) or not config.namespace.strip():
         problems.append(f"namespace: {config.namespace!r} must be a non-empty string")
@@ -261,8 +264,8 @@ def _problems(config: LineageConfig) -> list[str]:
         problems.append(
             f"transport: {config.transport!r} is not allowed (allowed: {', '.join(TRANSPORTS)})"
         )
-    if config.endpoint is not None and not isinstance(config.endpoint, str):
-        problems.append(f"endpoint: expected a string, got {type(config.endpoint).__name__}")
+    if endpoint is not None and not isinstance(endpoint, str):
+        problems.append(f"endpoint: expected a string, got {type(endpoint).__name__}")
     elif config.enabled and config.transport == "http":
         if not config.endpoint:
             problems.append("endpoint: the http transport needs a URL (e.g. http://host:5000)")
@@ -275,15 +278,17 @@ def _problems(config: LineageConfig) -> list[str]:
                 )
     elif config.enabled and config.transport == "file" and not config.endpoint:
         problems.append("endpoint: the file transport needs a file path")
-    if config.api_key is not None and not isinstance(config.api_key, str):
+    if api_key is not None and not isinstance(api_key, str):
         problems.append("api_key: expected a string")
     for name in ("timeout", "flush_timeout", "backoff"):
         value = getattr(config, name)
         if not _positive_number(value):
             problems.append(f"{name}: {value!r} must be a positive number of seconds")
-    if not isinstance(config.queue_size, int) or isinstance(config.queue_size, bool):
-        problems.append(f"queue_size: {config.queue_size!r} must be an integer >= 1")
-    elif config.queue_size < 1:
+    if (
+        not isinstance(config.queue_size, int)
+        or isinstance(config.queue_size, bool)
+        or config.queue_size < 1
+    ):
         problems.append(f"queue_size: {config.queue_size!r} must be an integer >= 1")
     if (
         not isinstance(config.max_retries, int)
@@ -291,6 +296,6 @@ def _problems(config: LineageConfig) -> list[str]:
         or config.max_retries < 0
     ):
         problems.append(f"max_retries: {config.max_retries!r} must be an integer >= 0")
-    if not isinstance(config.enabled, bool):
-        problems.append(f"enabled: {config.enabled!r} must be true or false")
+    if not isinstance(enabled, bool):
+        problems.append(f"enabled: {enabled!r} must be true or false")
     return problems

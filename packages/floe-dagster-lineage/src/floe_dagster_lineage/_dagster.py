@@ -46,9 +46,7 @@ logger = logging.getLogger(__name__)
 
 LOGGER_KEY = "openlineage"
 _RUN_ID_NAMESPACE = uuid.UUID("6f2a3c1e-5d4b-4f7a-9c8e-0b1d2e3f4a5b")
-_WRAPPER_ERRORS = frozenset(
-    {"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"}
-)
+_WRAPPER_ERRORS = frozenset({"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"})
 _MAX_TRACKED_RUNS = 64
 
 
@@ -69,7 +67,6 @@ def openlineage_logger(
 
     manifest = DbtManifest.load(dbt_manifest) if dbt_manifest is not None else None
 
-    @dg.logger(description="Sends OpenLineage events for each run and each materialized asset")
     def _openlineage_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
         resolved = config if config is not None else LineageConfig.from_observability(None)
         translator = RunTranslator(shared_emitter(resolved), init_context.job_def, manifest)
@@ -77,7 +74,10 @@ def openlineage_logger(
         out.addHandler(_DagsterEventHandler(translator))
         return out
 
-    return _openlineage_logger
+    return dg.LoggerDefinition(
+        _openlineage_logger,
+        description="Sends OpenLineage events for each run and each materialized asset",
+    )
 
 
 def lineage_run_config(
@@ -150,12 +150,12 @@ class _DagsterEventHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None)
-        event = meta.get("dagster_event") if isinstance(meta, Mapping) else None
-        if event is None:
+        if not isinstance(meta, Mapping) or meta.get("dagster_event") is None:
             return
+        event = meta["dagster_event"]
         try:
             self._translator.handle(event, meta, record.created)
-        except Exception:  # noqa: BLE001 - lineage must never break a run
+        except Exception:
             logger.debug("could not translate a Dagster event into lineage", exc_info=True)
 
 
@@ -204,7 +204,7 @@ class RunTranslator:
         layer = self._asset_layer
         try:
             return layer.get(key) if layer is not None and layer.has(key) else None
-        except Exception:  # noqa: BLE001 - an unknown key is an asset outside this job
+        except Exception:
             return None
 
     def _planned_keys(self, step_key: str) -> list[Any]:
@@ -291,9 +291,8 @@ class RunTranslator:
             self._start_asset(state, key, job_name, run_id, at)
             materialization = event.step_materialization_data.materialization
             state.finished.add(key)
-            self._emit_asset(
-                "COMPLETE", key, job_name, run_id, at, dict(materialization.metadata or {})
-            )
+            metadata = dict(materialization.metadata or {})
+            self._emit_asset("COMPLETE", key, job_name, run_id, at, runtime_metadata=metadata)
         elif kind in (T.STEP_FAILURE, T.STEP_SUCCESS) and event.step_key:
             failed = kind == T.STEP_FAILURE
             # A graph-backed asset runs several steps; only a failure ends it before its output.
@@ -303,7 +302,7 @@ class RunTranslator:
                     if key in state.started and key not in state.finished:
                         state.finished.add(key)
                         outcome = "FAIL" if failed else "ABORT"
-                        self._emit_asset(outcome, key, job_name, run_id, at, None, error)
+                        self._emit_asset(outcome, key, job_name, run_id, at, error=error)
             if not state.saw_run_start:
                 # A step process of its own (multiprocess, k8s): deliver before it exits.
                 self.emitter.flush()
@@ -342,6 +341,7 @@ class RunTranslator:
         job_name: str,
         run_id: str,
         at: datetime,
+        *,
         runtime_metadata: Mapping[str, Any] | None = None,
         error: tuple[str, str | None] | None = None,
     ) -> None:

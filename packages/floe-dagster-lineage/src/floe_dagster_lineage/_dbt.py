@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DbtModel", "DbtManifest"]
+__all__ = ["DbtManifest", "DbtModel"]
 
 _RESOURCE_TYPES = ("model", "seed", "snapshot")
 
@@ -87,7 +87,9 @@ def _model(unique_id: str, node: Mapping[str, Any], dialect: str | None) -> DbtM
     else:
         parts = [node.get("database"), node.get("schema"), node.get("alias") or name]
         relation = ".".join(str(p) for p in parts if p)
-    columns_doc = node.get("columns") if isinstance(node.get("columns"), Mapping) else {}
+    columns_doc = node.get("columns")
+    if not isinstance(columns_doc, Mapping):
+        columns_doc = {}
     columns = tuple(
         (
             str(column.get("name") or column_name),

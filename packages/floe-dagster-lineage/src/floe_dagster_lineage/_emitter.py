@@ -179,7 +179,9 @@ class LineageEmitter:
     @property
     def stats(self) -> LineageStats:
         with self._lock:
-            return LineageStats(self._sent, self._failed, self._dropped, self._queue.unfinished_tasks)
+            return LineageStats(
+                self._sent, self._failed, self._dropped, self._queue.unfinished_tasks
+            )
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every queued event is sent or given up, at most ``timeout`` seconds
@@ -232,12 +234,14 @@ class LineageEmitter:
             self._queue.put(_STOP)
             self._thread.join(timeout=1.0)
         transport = self._transport
-        if transport is not None and hasattr(transport, "close") and not (
-            self._thread is not None and self._thread.is_alive()
+        if (
+            transport is not None
+            and hasattr(transport, "close")
+            and not (self._thread is not None and self._thread.is_alive())
         ):
             try:
                 transport.close()
-            except Exception:  # noqa: BLE001 - closing must never raise into the caller
+            except Exception:
                 logger.debug("closing the OpenLineage transport failed", exc_info=True)
         _LIVE.discard(self)
 
@@ -249,7 +253,7 @@ class LineageEmitter:
                 if item is _STOP:
                     return
                 self._deliver(item)
-            except Exception:  # noqa: BLE001 - the sender must outlive any one event
+            except Exception:
                 logger.debug("unexpected error while sending an OpenLineage event", exc_info=True)
             finally:
                 self._queue.task_done()
@@ -258,7 +262,7 @@ class LineageEmitter:
         if self._transport is None:
             try:
                 self._transport = make_transport(self.config)
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 self._count("failed", describe_failure(error, self.config.api_key))
                 return
         delay = self.config.backoff
@@ -266,7 +270,7 @@ class LineageEmitter:
         while True:
             try:
                 self._transport.emit(event)
-            except Exception as error:  # noqa: BLE001 - every failure is counted, none raised
+            except Exception as error:
                 retry = (
                     is_transient(error)
                     and attempt < self.config.max_retries
@@ -345,7 +349,9 @@ def configure(config: LineageConfig | None) -> LineageEmitter:
     environment again). The previous default emitter is flushed and closed."""
     with _SHARED_LOCK:
         old = _DEFAULT[:]
-        _DEFAULT[:] = [LineageEmitter(config if config is not None else LineageConfig.from_observability(None))]
+        _DEFAULT[:] = [
+            LineageEmitter(config if config is not None else LineageConfig.from_observability(None))
+        ]
         new = _DEFAULT[0]
     for emitter in old:
         emitter.close()
@@ -353,7 +359,7 @@ def configure(config: LineageConfig | None) -> LineageEmitter:
 
 
 def get_emitter() -> LineageEmitter:
-    """The emitter behind :func:`emit_lineage_event`, configured from the environment on first use."""
+    """The emitter behind :func:`emit_lineage_event` (from the environment on first use)."""
     with _SHARED_LOCK:
         if _DEFAULT and not _DEFAULT[0]._closed:
             return _DEFAULT[0]

@@ -38,7 +38,11 @@ PRODUCER = (
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 TERMINAL = frozenset({"COMPLETE", "ABORT", "FAIL"})
 _CORE = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/"
-_DEFAULT_SCHEMA = {"run": _CORE + "RunFacet", "job": _CORE + "JobFacet", "dataset": _CORE + "DatasetFacet"}
+_DEFAULT_SCHEMA = {
+    "run": _CORE + "RunFacet",
+    "job": _CORE + "JobFacet",
+    "dataset": _CORE + "DatasetFacet",
+}
 
 
 class LineageEventError(ValueError):
@@ -96,7 +100,9 @@ def check_emit_arguments(
     problems: list[str] = []
     kind = event_type.upper() if isinstance(event_type, str) else getattr(event_type, "value", None)
     if kind not in EVENT_TYPES:
-        problems.append(f"event_type: {event_type!r} is not allowed (allowed: {', '.join(EVENT_TYPES)})")
+        problems.append(
+            f"event_type: {event_type!r} is not allowed (allowed: {', '.join(EVENT_TYPES)})"
+        )
     if not isinstance(job, str) or not job.strip():
         problems.append(f"job: {job!r} must be a non-empty string")
     for label, value in (("inputs", inputs), ("outputs", outputs)):
@@ -106,9 +112,14 @@ def check_emit_arguments(
         for index, item in enumerate(value):
             if not isinstance(item, Dataset):
                 problems.append(f"{label}[{index}]: expected a Dataset, got {type(item).__name__}")
-            elif not (isinstance(item.namespace, str) and item.namespace and isinstance(item.name, str) and item.name):
+            elif not (
+                isinstance(item.namespace, str)
+                and item.namespace
+                and isinstance(item.name, str)
+                and item.name
+            ):
                 problems.append(f"{label}[{index}]: namespace and name must be non-empty strings")
-            elif not isinstance(item.facets, Mapping):
+            elif not isinstance(_as_object(item.facets), Mapping):
                 problems.append(f"{label}[{index}].facets: expected a mapping")
     if run_id is not None and not (isinstance(run_id, str) and _is_uuid(run_id)):
         problems.append(f"run_id: {run_id!r} is not a UUID")
@@ -130,6 +141,10 @@ def check_emit_arguments(
         raise LineageEventError(problems)
     assert isinstance(kind, str)
     return kind
+
+
+def _as_object(value: object) -> object:
+    return value
 
 
 def error_facet(error: BaseException | str, stack_trace: str | None = None) -> Any:
@@ -163,8 +178,9 @@ def _facets(facets: Mapping[str, Any] | None, kind: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, facet in (facets or {}).items():
         if isinstance(facet, Mapping):
-            facet = {"_producer": PRODUCER, "_schemaURL": _DEFAULT_SCHEMA[kind], **facet}
-        out[str(name)] = facet
+            out[str(name)] = {"_producer": PRODUCER, "_schemaURL": _DEFAULT_SCHEMA[kind], **facet}
+        else:
+            out[str(name)] = facet
     return out
 
 
@@ -189,7 +205,14 @@ def build_run_event(
     job_type: str = "JOB",
 ) -> Any:
     """An openlineage-python ``RunEvent`` (arguments already checked)."""
-    from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+    from openlineage.client.event_v2 import (
+        InputDataset,
+        Job,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+    )
     from openlineage.client.generated.parent_run import Job as ParentJob
     from openlineage.client.generated.parent_run import ParentRunFacet
     from openlineage.client.generated.parent_run import Run as ParentRunRef
@@ -210,7 +233,13 @@ def build_run_event(
         eventTime=_timestamp(event_time),
         run=Run(runId=run_id, facets=run_facet_map),
         job=Job(namespace=namespace, name=job, facets=job_facet_map),
-        inputs=[InputDataset(namespace=d.namespace, name=d.name, facets=_facets(d.facets, "dataset")) for d in inputs],
-        outputs=[OutputDataset(namespace=d.namespace, name=d.name, facets=_facets(d.facets, "dataset")) for d in outputs],
+        inputs=[
+            InputDataset(namespace=d.namespace, name=d.name, facets=_facets(d.facets, "dataset"))
+            for d in inputs
+        ],
+        outputs=[
+            OutputDataset(namespace=d.namespace, name=d.name, facets=_facets(d.facets, "dataset"))
+            for d in outputs
+        ],
         producer=PRODUCER,
     )

@@ -1,4 +1,4 @@
-"""openlineage-python transports built from a ``LineageConfig``, and which failures are worth a retry.
+"""Transports built from a ``LineageConfig``, and which failures are worth a retry.
 
 The HTTP transport never retries by itself: the emitter's sender owns retries and backoff, so that
 a dead backend costs one attempt per event instead of five, and one warning describes the episode.
