@@ -1,3 +1,5 @@
+{# A table, not a view: the view would re-read the CSV relative to whoever queries it. #}
+{{ config(materialized='table') }}
 select
     cast(observed_on as date) as observed_on,
     region,

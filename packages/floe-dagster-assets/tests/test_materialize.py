@@ -1,0 +1,171 @@
+"""The example data product materialized through the assets: real dbt, real DuckDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+
+def _materializations(result: Any) -> dict[str, dict[str, Any]]:
+    out = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        out[materialization.asset_key.to_user_string()] = {
+            key: value.value for key, value in materialization.metadata.items()
+        }
+    return out
+
+
+def test_materializing_everything_creates_every_table_with_its_rows(
+    materialized: Any, expected_rows: dict[str, int]
+) -> None:
+    greenhouse, result = materialized
+    assert result.success
+    # Exactly the expected relations: the ephemeral model left no relation behind.
+    assert greenhouse.tables() == expected_rows
+
+
+def test_every_model_seed_and_snapshot_reports_one_materialization(materialized: Any) -> None:
+    greenhouse, result = materialized
+    transforms = greenhouse.transforms()
+    expected = {t.name for t in transforms if t.name != "int_daily_climate"} | {
+        "raw_greenhouses",
+        "raw_sensor_readings",
+        "raw_harvests",
+        "greenhouses_snapshot",
+    }
+    events = [
+        e.step_materialization_data.materialization.asset_key.to_user_string()
+        for e in result.get_asset_materialization_events()
+    ]
+    assert sorted(events) == sorted(expected)
+
+
+def test_each_model_ran_under_its_own_compute_target(materialized: Any) -> None:
+    greenhouse, result = materialized
+    for transform in greenhouse.transforms():
+        if transform.materialization == "ephemeral" or transform.name == "int_daily_climate":
+            continue
+        schema = "staging" if transform.name.startswith("stg_") else "marts"
+        rows = greenhouse.query(
+            f"select distinct built_by_target from {schema}.{transform.name}"  # noqa: S608
+        )
+        # Each model selects '{{ target.name }}': the target dbt really compiled it under.
+        assert rows == [(transform.compute,)], transform.name
+        assert _materializations(result)[transform.name]["floe/compute"] == transform.compute
+
+
+def test_a_run_spanning_targets_runs_them_in_dependency_order(materialized: Any) -> None:
+    _, result = materialized
+    metadata = _materializations(result)
+    invocation = {name: data["dbt/invocation_id"] for name, data in metadata.items()}
+    # duckdb (seeds, staging, fct_harvests) -> duckdb_heavy (climate, mart) -> duckdb (report):
+    # three dbt invocations, each under one target.
+    assert len(set(invocation.values())) == 3
+    assert invocation["fct_daily_climate"] == invocation["mart_yield_vs_climate"]
+    assert invocation["stg_harvests"] == invocation["fct_harvests"] == invocation["raw_harvests"]
+    waves = [invocation["stg_weather"], invocation["fct_daily_climate"]]
+    waves.append(invocation["rpt_greenhouse_scorecard"])
+    assert len(set(waves)) == 3
+    order = [
+        e.step_materialization_data.materialization.asset_key.to_user_string()
+        for e in result.get_asset_materialization_events()
+    ]
+    assert order.index("fct_daily_climate") > order.index("stg_sensor_readings")
+    assert order.index("mart_yield_vs_climate") > order.index("fct_harvests")
+    assert order[-1] == "rpt_greenhouse_scorecard"
+
+
+def test_dbt_tests_are_asset_checks_with_results(materialized: Any) -> None:
+    greenhouse, result = materialized
+    evaluations = {
+        (
+            e.event_specific_data.asset_key.to_user_string(),
+            e.event_specific_data.check_name,
+        ): e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert len(evaluations) == 13
+    assert all(evaluation.passed for evaluation in evaluations.values())
+    assert ("fct_harvests", "assert_harvest_weight_positive") in evaluations
+    assert ("stg_greenhouses", "unique_stg_greenhouses_greenhouse_id") in evaluations
+    evaluation = evaluations[("fct_daily_climate", "assert_climate_in_plausible_range")]
+    assert evaluation.metadata["dbt/failed_row_count"].value == 0
+
+
+def test_a_subset_run_touches_only_the_selected_models(greenhouse: Any) -> None:
+    assets = greenhouse.create_assets()
+    result = greenhouse.materialize(assets, selection=["raw_harvests", "stg_harvests"])
+    assert result.success
+    assert greenhouse.tables() == {"raw.raw_harvests": 30, "staging.stg_harvests": 30}
+    assert set(_materializations(result)) == {"raw_harvests", "stg_harvests"}
+    checks = {
+        e.event_specific_data.check_name
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert checks == {"unique_stg_harvests_harvest_id", "not_null_stg_harvests_harvest_id"}
+
+
+def test_a_failing_model_fails_with_dbt_message_and_downstream_does_not_run(
+    greenhouse: Any,
+) -> None:
+    from floe_orchestrator_contract import TransformConfig
+
+    marts = greenhouse.project / "models" / "marts"
+    (marts / "broken_yield.sql").write_text("select missing_column from {{ ref('fct_harvests') }}")
+    (marts / "after_broken.sql").write_text("select * from {{ ref('broken_yield') }}")
+    transforms = [
+        *greenhouse.transforms(),
+        TransformConfig("broken_yield", compute="duckdb", depends_on=["fct_harvests"]),
+        # On the other target, so blocking must cross waves, not only dbt's own skipping.
+        TransformConfig("after_broken", compute="duckdb_heavy", depends_on=["broken_yield"]),
+    ]
+    # The manifest was parsed before these files existed: it must be refreshed to see them.
+    assets = greenhouse.create_assets(transforms)
+    selection = [
+        "raw_harvests",
+        "raw_greenhouses",
+        "stg_harvests",
+        "stg_greenhouses",
+        "fct_harvests",
+        "broken_yield",
+        "after_broken",
+    ]
+    result = greenhouse.materialize(assets, selection=selection)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.step_failure_data.user_failure_data.description
+    assert "dbt model 'broken_yield' failed under target 'duckdb'" in message
+    assert 'Referenced column "missing_column" not found' in message  # DuckDB's own words
+    assert "not run because something upstream failed: after_broken" in message
+    materialized = set(_materializations(result))
+    assert "broken_yield" not in materialized
+    assert "after_broken" not in materialized
+    assert {"fct_harvests", "stg_harvests"} <= materialized
+    tables = greenhouse.tables()
+    assert "marts.fct_harvests" in tables
+    assert "marts.broken_yield" not in tables
+    assert "marts.after_broken" not in tables
+
+
+def test_resources_pinning_a_target_are_refused(greenhouse: Any) -> None:
+    from dagster_dbt import DbtCliResource
+
+    assets = greenhouse.create_assets()
+    resource = greenhouse.resources()["dbt"]
+    pinned = DbtCliResource(
+        project_dir=resource.project_dir,
+        profiles_dir=resource.profiles_dir,
+        target="duckdb_heavy",
+        dbt_executable=resource.dbt_executable,
+    )
+    result = dg.materialize(
+        assets, resources={"dbt": pinned}, selection=["raw_harvests"], raise_on_error=False
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "pins dbt target 'duckdb_heavy'" in failure.step_failure_data.user_failure_data.description
+    assert greenhouse.tables() == {}
