@@ -177,10 +177,12 @@ def _run_dbt_parse(project: Path, info: ProfilesInfo, target: str | None, target
     )
     if completed.returncode != 0 or not (target_dir / MANIFEST_FILE).is_file():
         output = (completed.stdout + completed.stderr).strip().splitlines()
-        errors = [line for line in output if "error" in line.lower()] or output[-15:]
+        # dbt's explanation follows its first error line; keep from there (bounded).
+        first = next((i for i, line in enumerate(output) if "error" in line.lower()), None)
+        errors = output[first:] if first is not None else output[-15:]
         raise DbtParseError(
             f"dbt parse failed for the project at {project} (exit code {completed.returncode}):\n"
-            + "\n".join(f"  {line}" for line in errors[-30:])
+            + "\n".join(f"  {line}" for line in errors[:30])
         )
 
 
