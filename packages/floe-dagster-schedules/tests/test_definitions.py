@@ -176,3 +176,13 @@ def test_a_schedule_that_never_fires_is_built_with_a_warning(
         caplog.clear()
         build_schedule("often", "@daily", "UTC")
     assert caplog.records == []
+
+
+def test_dagsters_own_warning_for_a_step_wider_than_its_field_reaches_the_caller() -> None:
+    # */90 minutes is accepted by Dagster, which warns that it fires hourly; so do we.
+    with pytest.warns(UserWarning, match="interval greater than the expected range"):
+        schedule = build_schedule("often", "*/90 * * * *", "UTC")
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    times = preview_fire_times(schedule.cron_schedule, "UTC", 3, start=start)  # type: ignore[arg-type]
+    assert [t.minute for t in times] == [0, 0, 0]
+    assert [t.hour for t in times] == [0, 1, 2]

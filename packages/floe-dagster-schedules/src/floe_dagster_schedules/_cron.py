@@ -12,7 +12,6 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from ._dagster import dagster_accepts_cron
 from ._errors import InvalidCronError
 
 __all__ = ["CRON_FIELDS", "CronField", "accepted_macros", "check_cron", "validate_cron"]
@@ -61,6 +60,14 @@ _MACRO_CANDIDATES = (
 _DAY_OF_MONTH, _MONTH, _DAY_OF_WEEK = 2, 3, 4
 _NTH_WEEKDAY_MAX = 5
 _DIGITS = re.compile(r"\d+")
+
+
+def dagster_accepts_cron(cron: str) -> bool:
+    # Imported on first use: importing dagster takes about a second, and timezone checks,
+    # errors and ``import floe_dagster_schedules`` itself do not need it.
+    from ._dagster import dagster_accepts_cron as accepts
+
+    return accepts(cron)
 
 
 @functools.cache

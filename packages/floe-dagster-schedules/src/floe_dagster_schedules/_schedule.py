@@ -6,7 +6,8 @@ import keyword
 import logging
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
+from datetime import timezone as _datetime_timezone
 from typing import TYPE_CHECKING, Any
 
 from ._cron import check_cron
@@ -165,7 +166,7 @@ def _warn_if_never_fires(cron: str, tz: str) -> None:
     from ._dagster import dagster_fire_times
 
     try:
-        next(dagster_fire_times(cron, tz, datetime.now(timezone.utc)))
+        next(dagster_fire_times(cron, tz, datetime.now(_datetime_timezone.utc)))
     except ValueError:
         logger.warning(
             "cron %r in %s never fires (a day that does not occur in its months); Dagster accepts "
