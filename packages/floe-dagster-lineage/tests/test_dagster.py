@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -310,3 +311,42 @@ def test_lineage_run_config_switches_the_logger_on() -> None:
         "ops": {"x": {}},
         "loggers": {"console": {"config": {"log_level": "INFO"}}, "openlineage": {}},
     }
+
+
+def test_a_receiver_killed_mid_run_leaves_the_run_green(
+    lineage_logs: pytest.LogCaptureFixture,
+) -> None:
+    receiver = Receiver()
+
+    @dg.asset
+    def before() -> None:
+        return None
+
+    @dg.asset(deps=[before])
+    def kills_the_backend() -> None:
+        for _ in range(500):  # until this step's START has arrived (at most 5 s)
+            if len(receiver.events) >= 4:
+                break
+            time.sleep(0.01)
+        receiver.stop()
+
+    @dg.asset(deps=[kills_the_backend])
+    def after() -> None:
+        return None
+
+    defs = with_openlineage(
+        dg.Definitions(assets=[before, kills_the_backend, after], jobs=[dg.define_asset_job("k")]),
+        config_for(receiver.url),
+    )
+    result = defs.resolve_job_def("k").execute_in_process()
+    assert result.success
+    got = [(e["job"]["name"], e["eventType"]) for e in receiver.events]
+    assert got == [
+        ("k", "START"),
+        ("before", "START"),
+        ("before", "COMPLETE"),
+        ("kills_the_backend", "START"),
+    ]
+    assert len(warnings_from_us(lineage_logs)) == 1
+    flushed = [r.getMessage() for r in lineage_logs.records if "sent=4 failed=4" in r.getMessage()]
+    assert flushed  # COMPLETE of the killer, START/COMPLETE of `after`, the run's COMPLETE

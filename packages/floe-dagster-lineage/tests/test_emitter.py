@@ -334,7 +334,10 @@ def test_events_still_queued_at_exit_are_delivered(receiver: Receiver) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert len(receiver.events) == 50
-    assert "sent=50 failed=0 dropped=0" not in done.stderr  # INFO is not shown by default
+    # A quiet exit: no warning of ours (the counts are logged at INFO), no traceback. (At its
+    # floor, openlineage-python itself logs a line when numpy is missing: not ours to silence.)
+    assert "OpenLineage delivery" not in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_a_hung_backend_is_bounded_by_the_flush_timeout(

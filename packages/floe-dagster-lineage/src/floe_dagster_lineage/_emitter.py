@@ -116,10 +116,7 @@ class LineageEmitter:
         )
         if not self.config.active:
             return
-        if os.getpid() != self._pid:
-            with self._lock:
-                if os.getpid() != self._pid:
-                    self._reset_process_state()
+        self._adopt_process()
         run_id = self._run_id_for(kind, job, run_id)
         try:
             event = build_run_event(
@@ -152,6 +149,14 @@ class LineageEmitter:
             self._start_sender()
 
     emit_lineage_event = emit
+
+    def _adopt_process(self) -> None:
+        """In a forked child, start afresh: the parent's sender thread does not exist here and
+        its queued events are the parent's to deliver."""
+        if os.getpid() != self._pid:
+            with self._lock:
+                if os.getpid() != self._pid:
+                    self._reset_process_state()
 
     def _run_id_for(self, kind: str, job: str, run_id: str | None) -> str:
         with self._lock:
@@ -188,6 +193,7 @@ class LineageEmitter:
         (default ``config.flush_timeout``). Logs the counts; returns whether the queue drained."""
         if not self.config.active:
             return True
+        self._adopt_process()
         limit = self.config.flush_timeout if timeout is None else max(0.0, timeout)
         deadline = time.monotonic() + limit
         done = self._queue.all_tasks_done
