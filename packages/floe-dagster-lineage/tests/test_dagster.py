@@ -350,3 +350,22 @@ def test_a_receiver_killed_mid_run_leaves_the_run_green(
     assert len(warnings_from_us(lineage_logs)) == 1
     flushed = [r.getMessage() for r in lineage_logs.records if "sent=4 failed=4" in r.getMessage()]
     assert flushed  # COMPLETE of the killer, START/COMPLETE of `after`, the run's COMPLETE
+
+
+def test_the_implicit_asset_job_reports_when_run_config_names_the_logger(
+    receiver: Receiver, spec: SpecValidator
+) -> None:
+    defs = _project.build_defs(config_for(receiver.url))
+    job = defs.resolve_implicit_global_asset_job_def()
+    selection = [dg.AssetKey("stg_orders")]
+    assert job.execute_in_process(asset_selection=selection).success
+    assert receiver.events == []  # Dagster starts no custom logger the run config does not name
+    result = job.execute_in_process(run_config=lineage_run_config(), asset_selection=selection)
+    assert result.success
+    spec.check(receiver.events)
+    assert [(e["job"]["name"], e["eventType"]) for e in receiver.events] == [
+        ("__ASSET_JOB", "START"),
+        ("stg_orders", "START"),
+        ("stg_orders", "COMPLETE"),
+        ("__ASSET_JOB", "COMPLETE"),
+    ]
