@@ -1,4 +1,4 @@
-"""Fixtures: the example data product (copied, materialized once per session) and synthetic projects.
+"""Fixtures: the example data product (copied, materialized once per session), synthetic projects.
 
 The example lives at ``examples/greenhouse`` in the checkout (found from this file, or through
 ``FLOE_GREENHOUSE_DIR``). Every test works on a copy under pytest's temporary directory, so the
@@ -165,10 +165,17 @@ def synthetic_manifest(
 
     nodes: dict[str, Any] = {}
     for name in seeds:
-        nodes[uid(name)] = _node(project, name, "seed", "seed", [], uid)
+        nodes[uid(name)] = _node(
+            project, name=name, kind="seed", materialized="seed", upstream=[], uid=uid
+        )
     for name, upstream in models.items():
         nodes[uid(name)] = _node(
-            project, name, "model", materialized.get(name, "table"), upstream, uid
+            project,
+            name=name,
+            kind="model",
+            materialized=materialized.get(name, "table"),
+            upstream=upstream,
+            uid=uid,
         )
     return {
         "metadata": {"project_name": project, "adapter_type": "duckdb"},
@@ -179,6 +186,7 @@ def synthetic_manifest(
 
 def _node(
     project: str,
+    *,
     name: str,
     kind: str,
     materialized: str,

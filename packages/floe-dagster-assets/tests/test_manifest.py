@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from floe_orchestrator_contract import TransformConfig
 
 from floe_dagster_assets import (
     DbtParseError,
@@ -16,6 +15,7 @@ from floe_dagster_assets import (
     load_manifest,
     transforms_from_manifest,
 )
+from floe_orchestrator_contract import TransformConfig
 
 
 def test_an_up_to_date_manifest_is_reused_and_a_changed_model_is_reparsed(greenhouse: Any) -> None:

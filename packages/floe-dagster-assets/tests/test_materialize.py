@@ -48,12 +48,12 @@ def test_each_model_ran_under_its_own_compute_target(materialized: Any) -> None:
         if transform.materialization == "ephemeral" or transform.name == "int_daily_climate":
             continue
         schema = "staging" if transform.name.startswith("stg_") else "marts"
-        rows = greenhouse.query(
-            f"select distinct built_by_target from {schema}.{transform.name}"  # noqa: S608
-        )
+        rows = greenhouse.query(f"select distinct built_by_target from {schema}.{transform.name}")
         # Each model selects '{{ target.name }}': the target dbt really compiled it under.
         assert rows == [(transform.compute,)], transform.name
-        assert _materializations(result)[transform.name]["floe/compute"] == transform.compute
+        event = _materializations(result)[transform.name]
+        assert event["floe/compute"] == transform.compute
+        assert event["dagster/table_name"] == f"greenhouse.{schema}.{transform.name}"
 
 
 def test_a_run_spanning_targets_runs_them_in_dependency_order(materialized: Any) -> None:
@@ -78,7 +78,7 @@ def test_a_run_spanning_targets_runs_them_in_dependency_order(materialized: Any)
 
 
 def test_dbt_tests_are_asset_checks_with_results(materialized: Any) -> None:
-    greenhouse, result = materialized
+    _, result = materialized
     evaluations = {
         (
             e.event_specific_data.asset_key.to_user_string(),
@@ -167,5 +167,7 @@ def test_resources_pinning_a_target_are_refused(greenhouse: Any) -> None:
     )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "pins dbt target 'duckdb_heavy'" in failure.step_failure_data.user_failure_data.description
+    assert (
+        "pins dbt target 'duckdb_heavy'" in failure.step_failure_data.user_failure_data.description
+    )
     assert greenhouse.tables() == {}

@@ -8,9 +8,9 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from floe_orchestrator_contract import TransformConfig
 
 from floe_dagster_assets import create_assets_from_transforms
+from floe_orchestrator_contract import TransformConfig
 
 
 def _chain(n: int) -> dict[str, list[str]]:

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from floe_orchestrator_contract import ContractValidationError, TransformConfig
 
 from floe_dagster_assets import create_assets_from_transforms
+from floe_orchestrator_contract import ContractValidationError, TransformConfig
 
 
 def test_every_bad_transform_is_named_in_one_error(
@@ -91,14 +91,16 @@ def test_a_missing_profile_is_reported_before_dbt_runs(synthetic_project: Path) 
             profiles={"other_profile": {"outputs": {"x": {"type": "duckdb"}}}},
         )
     problems = caught.value.problems
-    assert any("no profile 'synthetic' with outputs" in p and "other_profile" in p for p in problems)
+    assert any(
+        "no profile 'synthetic' with outputs" in p and "other_profile" in p for p in problems
+    )
     assert any("transforms[1].name: '9' is not a valid name" in p for p in problems)
     assert any("transforms[1].compute: '' is empty" in p for p in problems)
     assert not (synthetic_project / "target" / "manifest.json").exists()
 
 
 def test_a_folder_without_dbt_project_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ContractValidationError, match="has no dbt_project.yml"):
+    with pytest.raises(ContractValidationError, match=r"has no dbt_project\.yml"):
         create_assets_from_transforms([TransformConfig("a")], project_dir=tmp_path)
 
 

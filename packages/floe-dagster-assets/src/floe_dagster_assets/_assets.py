@@ -159,6 +159,7 @@ def _build(
         kinds={n: (index.models.get(n) or index.others[n]).resource_type for n in executable},
         node_of_uid={(index.models.get(n) or index.others[n]).unique_id: n for n in executable},
         checks=checks,
+        tables={n: (index.models.get(n) or index.others[n]).table_name for n in executable},
         target_path=target_path,
     )
     assets: list[dg.AssetsDefinition] = []

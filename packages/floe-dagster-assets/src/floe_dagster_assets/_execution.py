@@ -54,6 +54,7 @@ class RunPlan:
     kinds: dict[str, str]
     node_of_uid: dict[str, str]
     checks: dict[dg.AssetCheckKey, CheckTarget]
+    tables: dict[str, str] = field(default_factory=dict)
     target_path: str = "target"
     node_of_key: dict[dg.AssetKey, str] = field(init=False)
     check_of_uid: dict[str, dg.AssetCheckKey] = field(init=False)
@@ -212,7 +213,11 @@ def _to_dagster(raw: Mapping[str, Any], plan: RunPlan, target: str | None) -> It
         metadata["dbt/execution_time_s"] = float(data["execution_time"])
     if uid in plan.node_of_uid:
         if status == "success":
-            key = plan.keys[plan.node_of_uid[uid]]
+            node = plan.node_of_uid[uid]
+            key = plan.keys[node]
+            if plan.tables.get(node):
+                # Also on the event, so lineage listeners name the dataset without the spec.
+                metadata["dagster/table_name"] = plan.tables[node]
             yield dg.MaterializeResult(asset_key=key, metadata=metadata)
     elif uid in plan.check_of_uid and status != "skipped":
         check_key = plan.check_of_uid[uid]
