@@ -103,6 +103,16 @@ def test_add_all_takes_the_contracts_schedule_specs_and_mappings() -> None:
     Definitions.validate_loadable(_defs(book, "nightly", "hourly"))
 
 
+def test_entries_of_one_book_can_be_added_to_another() -> None:
+    first = ScheduleBook()
+    first.add("nightly", "30 1 * * *", "Europe/London", tags={"team": "ops"}, running=False)
+    second = ScheduleBook()
+    second.add_all(first.entries())
+    assert second.entries() == first.entries()
+    (definition,) = second.definitions()
+    assert definition.tags == {"team": "ops"}
+
+
 def test_add_all_is_all_or_nothing_and_lists_every_problem() -> None:
     book = ScheduleBook()
     with pytest.raises(ScheduleValidationError) as caught:

@@ -246,4 +246,7 @@ _REQUEST_KEYS = (
 def _request_values(request: Any) -> dict[str, Any]:
     if isinstance(request, Mapping):
         return {k: request[k] for k in _REQUEST_KEYS if k in request}
-    return {k: getattr(request, k) for k in _REQUEST_KEYS if hasattr(request, k)}
+    values = {k: getattr(request, k) for k in _REQUEST_KEYS if hasattr(request, k)}
+    if isinstance(request, ScheduledJob):  # its tags are stored frozen, as pairs
+        values["tags"] = dict(request.tags)
+    return values
