@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from floe_orchestrator_contract import (
@@ -24,13 +25,16 @@ from .__about__ import __version__
 from ._settings import PluginSettings
 
 if TYPE_CHECKING:
-    from dagster import AssetsDefinition, Definitions
+    from dagster import AssetsDefinition, Definitions, LoggerDefinition
 
     from floe_dagster_lineage import LineageConfig, LineageEmitter
     from floe_dagster_schedules import ScheduleBook
     from floe_orchestrator_contract import CompiledArtifacts
 
-__all__ = ["DagsterOrchestratorPlugin"]
+__all__ = ["IMAGE_APP_DIR", "DagsterOrchestratorPlugin"]
+
+# Where the user-code image holds the dbt project and compiled_artifacts.json (Helm values).
+IMAGE_APP_DIR = "/opt/dagster/app"
 
 logger = logging.getLogger(__name__)
 
@@ -130,15 +134,26 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         return self.validate_connection().success
 
     # -- definitions -----------------------------------------------------------------------
-    def create_definitions(self, artifacts: dict[str, Any] | CompiledArtifacts) -> Definitions:
-        """Validate ``artifacts``, then build Definitions: assets, dbt, schedules, lineage."""
+    def create_definitions(
+        self,
+        artifacts: Mapping[str, Any] | CompiledArtifacts | str | os.PathLike[str],
+        *,
+        loggers: Mapping[str, LoggerDefinition] | None = None,
+    ) -> Definitions:
+        """Validate ``artifacts``, then build Definitions: assets, dbt, schedules, lineage.
+
+        ``artifacts`` is the compiled artifacts as a dict (the seed's call), a
+        ``CompiledArtifacts``, a JSON string or the path of ``compiled_artifacts.json``. Zero
+        models give empty Definitions. ``loggers`` are extra Dagster loggers to add.
+        """
         from ._definitions import build_definitions
 
         return build_definitions(
-            artifacts,
+            Path(artifacts) if isinstance(artifacts, os.PathLike) else artifacts,
             settings=self.settings,
             schedules=self._schedule_book(),
             lineage=self._lineage_config,
+            loggers=loggers,
         )
 
     def create_assets_from_transforms(
@@ -151,12 +166,36 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 
     # -- deployment ------------------------------------------------------------------------
     def get_helm_values(self) -> dict[str, Any]:
-        """Values for the official ``dagster/dagster`` chart, sized by ``workload_size``."""
+        """Values for the official ``dagster/dagster`` chart, sized by ``workload_size``.
+
+        The user-code deployment serves :mod:`floe_orchestrator_dagster.definitions` from
+        ``image``, which holds the dbt project and its ``compiled_artifacts.json`` at
+        ``/opt/dagster/app`` (the environment variables below say where, so a differently laid
+        out image only needs other values). Validated against the chart's schema.
+        """
         from floe_dagster_helm import build_helm_values
 
         return build_helm_values(
-            workload_size=self.settings.workload_size, image=self.settings.image
+            workload_size=self.settings.workload_size,
+            image=self.settings.image,
+            definitions_module="floe_orchestrator_dagster.definitions",
+            working_directory=IMAGE_APP_DIR,
+            deployment_overrides={
+                "env": [
+                    {"name": "FLOE_DBT_PROJECT_DIR", "value": IMAGE_APP_DIR},
+                    {
+                        "name": "FLOE_COMPILED_ARTIFACTS",
+                        "value": f"{IMAGE_APP_DIR}/compiled_artifacts.json",
+                    },
+                ]
+            },
         )
+
+    def write_helm_values(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`get_helm_values` as a values file (nothing is written if invalid)."""
+        from floe_dagster_helm import write_values_file
+
+        return write_values_file(self.get_helm_values(), path)
 
     def get_resource_requirements(self, workload_size: str) -> ResourceSpec:
         from floe_dagster_helm import get_resource_requirements

@@ -1,0 +1,76 @@
+"""A Dagster logger that prints one line per asset as a run progresses (used by the CLI)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+__all__ = ["RunProgress", "progress_logger"]
+
+
+@dataclass
+class RunProgress:
+    """What the progress logger saw: per asset, its status, duration and check results."""
+
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    started: dict[str, float] = field(default_factory=dict)
+    done: dict[str, tuple[str, float]] = field(default_factory=dict)
+    checks: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def on_event(self, event: Any) -> None:
+        kind = event.event_type_value
+        now = time.monotonic()
+        if kind == "STEP_START":
+            self.started.setdefault(event.step_key or "", now)
+        elif kind == "ASSET_MATERIALIZATION":
+            key = event.asset_key.to_user_string() if event.asset_key else "?"
+            elapsed = now - self.started.get(event.step_key or "", now)
+            self.done[key] = ("materialized", elapsed)
+            self._line("✓", key, f"{elapsed:6.1f}s")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            evaluation = getattr(data, "evaluation", data)
+            key = evaluation.asset_key.to_user_string()
+            passed = bool(evaluation.passed)
+            self.checks.setdefault(key, []).append((evaluation.check_name, passed))
+            if not passed:
+                self._line("!", key, f"check {evaluation.check_name} failed")
+        elif kind == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            message = (error.message or "").strip().splitlines()
+            self.errors.append(message[0] if message else "step failed")
+            self._line("✗", event.step_key or "step", self.errors[-1][:160])
+
+    def _line(self, mark: str, key: str, detail: str) -> None:
+        print(f"  {mark} {key:<40} {detail}", file=self.stream, flush=True)
+
+
+class _Handler(logging.Handler):
+    def __init__(self, sink: Callable[[Any], None]) -> None:
+        super().__init__(logging.DEBUG)
+        self._sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is not None:
+            self._sink(event)
+
+
+def progress_logger(progress: RunProgress) -> dg.LoggerDefinition:
+    """A logger definition feeding ``progress`` with the run's structured events."""
+    import dagster as dg
+
+    def build(_: dg.InitLoggerContext) -> logging.Logger:
+        log = logging.Logger("floe_dagster.progress", logging.DEBUG)
+        log.addHandler(_Handler(progress.on_event))
+        return log
+
+    return dg.LoggerDefinition(build, description="floe-dagster progress lines")

@@ -1,0 +1,30 @@
+"""A Dagster code location serving one floe data product.
+
+    dagster api grpc -m floe_orchestrator_dagster.definitions      (what the Helm values run)
+    dagster dev -m floe_orchestrator_dagster.definitions
+
+It reads ``FLOE_COMPILED_ARTIFACTS`` (the path of ``compiled_artifacts.json``; default: that file
+in the dbt project directory) and the plugin's usual environment (``FLOE_DBT_PROJECT_DIR``,
+``OPENLINEAGE_URL``, ...), and exposes ``defs``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ._plugin import DagsterOrchestratorPlugin
+
+__all__ = ["defs"]
+
+
+def _artifacts_path(plugin: DagsterOrchestratorPlugin) -> Path:
+    explicit = os.environ.get("FLOE_COMPILED_ARTIFACTS")
+    if explicit:
+        return Path(explicit)
+    base = plugin.settings.dbt_project_dir or Path.cwd()
+    return base / "compiled_artifacts.json"
+
+
+_plugin = DagsterOrchestratorPlugin()
+defs = _plugin.create_definitions(_artifacts_path(_plugin))
