@@ -117,6 +117,10 @@ def test_a_failing_model_fails_with_dbt_message_and_downstream_does_not_run(
     marts = greenhouse.project / "models" / "marts"
     (marts / "broken_yield.sql").write_text("select missing_column from {{ ref('fct_harvests') }}")
     (marts / "after_broken.sql").write_text("select * from {{ ref('broken_yield') }}")
+    # A dbt test that finds rows at warn severity: a failed check that blocks nothing.
+    (greenhouse.project / "tests" / "warn_every_greenhouse.sql").write_text(
+        "{{ config(severity='warn') }} select * from {{ ref('stg_greenhouses') }}"
+    )
     transforms = [
         *greenhouse.transforms(),
         TransformConfig("broken_yield", compute="duckdb", depends_on=["fct_harvests"]),
@@ -145,6 +149,15 @@ def test_a_failing_model_fails_with_dbt_message_and_downstream_does_not_run(
     assert "broken_yield" not in materialized
     assert "after_broken" not in materialized
     assert {"fct_harvests", "stg_harvests"} <= materialized
+    (warned,) = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == "warn_every_greenhouse"
+    ]
+    assert not warned.passed
+    assert warned.severity == dg.AssetCheckSeverity.WARN
+    assert warned.metadata["dbt/failed_row_count"].value == 6
     tables = greenhouse.tables()
     assert "marts.fct_harvests" in tables
     assert "marts.broken_yield" not in tables
