@@ -10,6 +10,7 @@ events to a local file, each validated against the spec -> a summary.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -80,7 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     import dagster as dg
 
     job = defs.resolve_implicit_global_asset_job_def()
-    with dg.DagsterInstance.ephemeral() as instance:
+    dbt_log = workdir / "dbt-output.log"  # dagster-dbt echoes dbt's log lines to stdout
+    with (
+        dg.DagsterInstance.ephemeral() as instance,
+        dbt_log.open("w") as sink,
+        contextlib.redirect_stdout(sink),
+    ):
         result = job.execute_in_process(
             # Only the lineage logger: Dagster's console logger would print every event.
             run_config={"loggers": {"openlineage": {}}},
@@ -97,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
+    print(f"   dbt's own output: {dbt_log}")
     print(
         f"   run {'succeeded' if result.success else 'FAILED'}: {len(materialized)} assets "
         f"materialized, {sum(c.passed for c in checks)}/{len(checks)} dbt tests passed"

@@ -7,6 +7,7 @@ status 2; nothing prints a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     product_args(run)
     run.add_argument("--select", nargs="+", metavar="MODEL", help="only these assets")
     run.add_argument("--lineage-file", type=Path, help="write OpenLineage events to this file")
+    run.add_argument("--verbose", "-v", action="store_true", help="show dbt's own output too")
     run.set_defaults(run=_materialize)
 
     inspect = commands.add_parser("inspect", help="summarize the asset graph")
@@ -213,19 +215,24 @@ def _materialize(args: argparse.Namespace) -> int:
     selection = [dg.AssetKey.from_user_string(name) for name in args.select or []]
     run_config: dict[str, Any] = {"loggers": {"floe_progress": {}, LOGGER_KEY: {}}}
     print(f"materializing {', '.join(args.select) if args.select else 'every asset'}")
+    # dbt's own output goes to a log file unless --verbose: the progress lines are the summary.
+    dbt_log = Path(plugin.settings.dbt_project_dir or ".") / "logs" / "floe-dagster-materialize.log"
+    dbt_log.parent.mkdir(parents=True, exist_ok=True)
     # With DAGSTER_HOME set the run lands in that instance (visible in `dagster dev`).
-    instance_scope = (
-        dg.DagsterInstance.get()
-        if os.environ.get("DAGSTER_HOME")
-        else dg.DagsterInstance.ephemeral()
-    )
-    with instance_scope as instance:
+    home = os.environ.get("DAGSTER_HOME")
+    with (
+        dg.DagsterInstance.get() if home else dg.DagsterInstance.ephemeral() as instance,
+        dbt_log.open("w") as sink,
+        contextlib.nullcontext() if args.verbose else contextlib.redirect_stdout(sink),
+    ):
         result = job.execute_in_process(
             run_config=run_config,
             instance=instance,
             asset_selection=selection or None,
             raise_on_error=False,
         )
+    if not args.verbose:
+        print(f"dbt output: {dbt_log}")
     plugin.shutdown()
     _summary(progress, result.success)
     return 0 if result.success else RUN_FAILED
@@ -237,7 +244,7 @@ def _summary(progress: RunProgress, success: bool) -> None:
         checks = progress.checks.get(key, [])
         passed = sum(ok for _, ok in checks)
         shown = f"{passed}/{len(checks)} passed" if checks else "-"
-        print(f"{key:<40}{status:<14}{seconds:>7.1f}s  {shown}")
+        print(f"{key:<40}{status:<14}{seconds:>7.2f}s  {shown}")
     print("\nrun succeeded" if success else "\nrun FAILED: " + "; ".join(progress.errors))
 
 

@@ -122,9 +122,8 @@ def build_definitions(
     resources = dbt_resources(
         project, profiles=compiled.dbt_profiles, profiles_dir=settings.dbt_profiles_dir
     )
-    floe_assets = dg.AssetSelection.assets(
-        *(a for a in assets if isinstance(a, dg.AssetsDefinition))
-    )
+    # Jobs run what can run: dbt sources are external assets, observed but never materialized.
+    floe_assets = dg.AssetSelection.assets(*(a for a in assets if a.is_executable))
     jobs = [
         dg.define_asset_job(entry.job_name, selection=floe_assets)
         for entry in book.entries()

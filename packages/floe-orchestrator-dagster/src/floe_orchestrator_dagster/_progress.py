@@ -17,7 +17,11 @@ __all__ = ["RunProgress", "progress_logger"]
 
 @dataclass
 class RunProgress:
-    """What the progress logger saw: per asset, its status, duration and check results."""
+    """What the progress logger saw: per asset, its status, duration and check results.
+
+    The duration is dbt's execution time of the model where the asset says so, else the time
+    since the previous event of its step.
+    """
 
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     started: dict[str, float] = field(default_factory=dict)
@@ -32,9 +36,13 @@ class RunProgress:
             self.started.setdefault(event.step_key or "", now)
         elif kind == "ASSET_MATERIALIZATION":
             key = event.asset_key.to_user_string() if event.asset_key else "?"
-            elapsed = now - self.started.get(event.step_key or "", now)
+            step = event.step_key or ""
+            elapsed = _execution_time(event)
+            if elapsed is None:  # not a dbt asset: time since the step's previous event
+                elapsed = now - self.started.get(step, now)
+            self.started[step] = now
             self.done[key] = ("materialized", elapsed)
-            self._line("✓", key, f"{elapsed:6.1f}s")
+            self._line("✓", key, f"{elapsed:6.2f}s")
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             evaluation = getattr(data, "evaluation", data)
@@ -51,6 +59,14 @@ class RunProgress:
 
     def _line(self, mark: str, key: str, detail: str) -> None:
         print(f"  {mark} {key:<40} {detail}", file=self.stream, flush=True)
+
+
+def _execution_time(event: Any) -> float | None:
+    """dbt's own execution time of the node, which the floe dbt assets attach as metadata."""
+    materialization = getattr(event.event_specific_data, "materialization", None)
+    entry = getattr(materialization, "metadata", {}).get("dbt/execution_time_s")
+    value = getattr(entry, "value", None)
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 class _Handler(logging.Handler):
