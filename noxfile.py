@@ -206,12 +206,17 @@ def wheels(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tests" / "wheels_smoke.py"))
 
 
+def _install_everything(session: nox.Session, *, editable: bool = True) -> None:
+    flag = ["-e"] if editable else []
+    targets = [arg for p in PACKAGES for arg in (*flag, f"{PACKAGES_DIR / p}{_extras(p)}")]
+    tools = sorted({req for p in PACKAGES for req in _test_group(p)})
+    session.install(*targets, *tools)
+
+
 @nox.session(python=DEFAULT_PYTHON)
 def integration(session: nox.Session) -> None:
     """Cross-package tests in tests/: contract compliance, the example product end to end."""
-    for package in PACKAGES:
-        session.install("-e", f"{PACKAGES_DIR / package}{_extras(package)}")
-        session.install(*_test_group(package))
+    _install_everything(session)
     session.run(
         "pytest",
         str(ROOT / "tests"),
@@ -234,9 +239,7 @@ def demo(session: nox.Session) -> None:
 @nox.session(python=DEFAULT_PYTHON, default=False)
 def benchmarks(session: nox.Session) -> None:
     """Ratio benchmarks: each measures its baseline in the same run (see benchmarks/README.md)."""
-    for package in PACKAGES:
-        session.install("-e", f"{PACKAGES_DIR / package}{_extras(package)}")
-    session.install("psutil")
+    _install_everything(session)
     session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
 
 
