@@ -196,6 +196,7 @@ def build(session: nox.Session) -> None:
         with session.chdir(PACKAGES_DIR / package):
             session.run("hatch", "build", str(DIST), env=env)
     session.run("twine", "check", "--strict", *(str(p) for p in sorted(DIST.iterdir())))
+    session.run("python", str(ROOT / "tests" / "check_dists.py"))
 
 
 @nox.session(python=DEFAULT_PYTHON, requires=["build"])
