@@ -12,6 +12,7 @@ from ._emitter import (
     shared_emitter,
 )
 from ._events import EVENT_TYPES, PRODUCER, LineageEventError, ParentRun
+from ._handler import OpenLineageHandler, dagster_handler_config
 
 __all__ = [
     "EVENT_TYPES",
@@ -23,9 +24,11 @@ __all__ = [
     "LineageEmitter",
     "LineageEventError",
     "LineageStats",
+    "OpenLineageHandler",
     "ParentRun",
     "__version__",
     "configure",
+    "dagster_handler_config",
     "emit_lineage_event",
     "get_emitter",
     "lineage_run_config",
