@@ -93,7 +93,23 @@ def _install_package(session: nox.Session, package: str, *, editable: bool, lowe
         targets += [*flag, f"{PACKAGES_DIR / name}{_extras(name)}"]
     resolution = ["--resolution=lowest-direct"] if lowest and _uses_uv(session) else []
     session.install(*resolution, *targets)
-    session.install(*_test_group(package))
+    # Test tools must not move what the package resolved to (dagster-webserver would otherwise
+    # pull a newer dagster than dagster-dbt's pin): install them under a freeze of the venv.
+    session.install("-c", _freeze(session), *_test_group(package))
+
+
+def _freeze(session: nox.Session) -> str:
+    """A constraints file pinning every third-party distribution installed in the session."""
+    command = ["uv", "pip", "freeze"] if _uses_uv(session) else ["python", "-m", "pip", "freeze"]
+    frozen = session.run(*command, silent=True, external=True) or ""
+    pins = [
+        line
+        for line in str(frozen).splitlines()
+        if "==" in line and not line.startswith(("-e", "floe-", "floe_"))
+    ]
+    path = Path(session.create_tmp()).resolve() / "installed-constraints.txt"
+    path.write_text("\n".join(pins) + "\n")
+    return str(path)
 
 
 def _uses_uv(session: nox.Session) -> bool:
@@ -174,8 +190,13 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=DEFAULT_PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package's src/."""
-    session.install("mypy>=1.10", "types-PyYAML", "types-pytz")
-    session.install(*(f"{PACKAGES_DIR / p}{_extras(p)}" for p in PACKAGES))
+    # One resolution: dbt-core caps pathspec, and mypy must be a release that works with it.
+    session.install(
+        "mypy>=1.10",
+        "types-PyYAML",
+        "types-pytz",
+        *(f"{PACKAGES_DIR / p}{_extras(p)}" for p in PACKAGES),
+    )
     session.run("mypy", *(str(PACKAGES_DIR / p / "src") for p in PACKAGES))
 
 
