@@ -2,12 +2,16 @@
 
     nox -l                      # the matrix, explained session by session
     nox                         # what CI runs (the README's test command)
-    nox -s "tests-3.12(floe-dagster-helm, latest)"
+    nox -s "tests(3.12, floe-dagster-helm, latest)"
     nox -t matrix               # every package x Python x dependency set
 
 Axes
-- package: the six distributions under packages/, each tested installed from its own sources with
-  only its declared dependencies (plus its ``test`` dependency group).
+- package: the six distributions under packages/. Every ``tests`` session installs its package
+  *alone*: built from its own sources (not editable), with only its declared dependencies (the
+  contract and siblings it declares come from this checkout), plus its ``test`` dependency group
+  pinned to what the package resolved; the tests run from a temporary directory against the
+  installed copy, and the light packages are checked to pull in nothing heavy
+  (``nox -t alone`` runs that check on the default Python).
 - python: 3.10 to 3.13, read from the classifiers of each package.
 - deps: ``latest`` (newest releases the package admits) and ``lowest`` (``uv pip install
   --resolution lowest-direct``: every direct dependency at its declared floor, which is how floors
@@ -26,7 +30,6 @@ import nox
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.reuse_existing_virtualenvs = True
 # Use the interpreters this machine has (pyenv, system); never fetch one from the network.
 nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = os.environ.get("CI", "").lower() in {"1", "true"}
@@ -85,17 +88,22 @@ def _test_group(package: str) -> list[str]:
     return list(nox.project.dependency_groups(_pyproject(package), "test"))
 
 
-def _install_package(session: nox.Session, package: str, *, editable: bool, lowest: bool) -> None:
+def _install_package(session: nox.Session, package: str, *, lowest: bool) -> None:
     """The package and its siblings from this checkout, third-party dependencies from the index."""
-    flag = ["-e"] if editable else []
-    targets = []
-    for name in [*SIBLINGS[package], package]:
-        targets += [*flag, f"{PACKAGES_DIR / name}{_extras(name)}"]
+    targets = [f"{PACKAGES_DIR / name}{_extras(name)}" for name in [*SIBLINGS[package], package]]
     resolution = ["--resolution=lowest-direct"] if lowest and _uses_uv(session) else []
-    session.install(*resolution, *targets)
+    session.install(*resolution, *_rebuilt(session), *targets)
     # Test tools must not move what the package resolved to (dagster-webserver would otherwise
     # pull a newer dagster than dagster-dbt's pin): install them under a freeze of the venv.
     session.install("-c", _freeze(session), *_test_group(package))
+
+
+def _rebuilt(session: nox.Session) -> list[str]:
+    """uv caches a local package's build by its pyproject.toml alone: rebuild ours every time, so
+    a session never tests yesterday's sources."""
+    if not _uses_uv(session):
+        return []
+    return [arg for name in PACKAGES for arg in ("--reinstall-package", name)]
 
 
 def _freeze(session: nox.Session) -> str:
@@ -125,7 +133,8 @@ def _matrix() -> tuple[list[tuple[str, str, str]], list[str], list[list[str]]]:
                     continue
                 combos.append((python, package, deps))
                 ids.append(f"{python}, {package}, {deps}")
-                tags.append(["matrix", package, f"py{python}", deps])
+                alone = ["alone"] if python == DEFAULT_PYTHON and deps == "latest" else []
+                tags.append(["matrix", package, f"py{python}", deps, *alone])
     return combos, ids, tags
 
 
@@ -135,38 +144,12 @@ _COMBOS, _IDS, _TAGS = _matrix()
 @nox.session
 @nox.parametrize(("python", "package", "deps"), _COMBOS, ids=_IDS, tags=_TAGS)
 def tests(session: nox.Session, package: str, deps: str) -> None:
-    """One package's tests, on one Python, at latest or lowest (floor) dependency versions."""
-    _install_package(session, package, editable=True, lowest=deps == "lowest")
-    session.run(
-        "pytest",
-        str(PACKAGES_DIR / package / "tests"),
-        "-p",
-        "no:cacheprovider",
-        *session.posargs,
-        env={"FLOE_REFERENCE_DIR": _reference_dir()},
-    )
-
-
-@nox.session(python=DEFAULT_PYTHON)
-@nox.parametrize("package", PACKAGES)
-def alone(session: nox.Session, package: str) -> None:
-    """A package installed (not editable) with only its declared dependencies passes its tests."""
-    _install_package(session, package, editable=False, lowest=False)
-    installed = (
-        {
-            line.split("==")[0].lower()
-            for line in session.run(
-                "uv", "pip", "list", "--format=freeze", silent=True, external=True
-            ).splitlines()
-            if "==" in line
-        }
-        if _uses_uv(session)
-        else set()
-    )
-    leaked = sorted(set(FORBIDDEN_ALONE.get(package, [])) & installed)
+    """One package installed alone (not editable, only its declared dependencies), its tests."""
+    _install_package(session, package, lowest=deps == "lowest")
+    leaked = sorted(set(FORBIDDEN_ALONE.get(package, [])) & _installed(session))
     if leaked:
         session.error(f"{package} alone pulled in {', '.join(leaked)}")
-    # Run from a temporary directory so the tests import the installed copy, not the sources.
+    # From a temporary directory, so the tests import the installed copy, not the sources.
     tests_dir = PACKAGES_DIR / package / "tests"
     with session.chdir(session.create_tmp()):
         session.run(
@@ -175,8 +158,15 @@ def alone(session: nox.Session, package: str) -> None:
             "-p",
             "no:cacheprovider",
             "--import-mode=importlib",
+            *session.posargs,
             env={"FLOE_REFERENCE_DIR": _reference_dir()},
         )
+
+
+def _installed(session: nox.Session) -> set[str]:
+    command = ["uv", "pip", "list"] if _uses_uv(session) else ["python", "-m", "pip", "list"]
+    listing = session.run(*command, "--format=freeze", silent=True, external=True) or ""
+    return {line.split("==")[0].lower() for line in str(listing).splitlines() if "==" in line}
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -224,7 +214,7 @@ def build(session: nox.Session) -> None:
 def wheels(session: nox.Session) -> None:
     """`pip install floe-orchestrator-dagster` from the built wheels only, then load the plugin."""
     # Siblings can only come from dist/ (they are not on the index); third parties from the index.
-    session.install("--find-links", str(DIST), "floe-orchestrator-dagster")
+    session.install(*_rebuilt(session), "--find-links", str(DIST), "floe-orchestrator-dagster")
     session.run("python", str(ROOT / "tests" / "wheels_smoke.py"))
 
 
@@ -232,7 +222,7 @@ def _install_everything(session: nox.Session, *, editable: bool = True) -> None:
     flag = ["-e"] if editable else []
     targets = [arg for p in PACKAGES for arg in (*flag, f"{PACKAGES_DIR / p}{_extras(p)}")]
     tools = sorted({req for p in PACKAGES for req in _test_group(p)})
-    session.install(*targets, *tools)
+    session.install(*_rebuilt(session), *targets, *tools)
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -253,7 +243,10 @@ def integration(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The example data product, end to end (what the README's first command runs)."""
     session.install(
-        *(f"{PACKAGES_DIR / p}{_extras(p)}" for p in PACKAGES), "jsonschema", "referencing"
+        *_rebuilt(session),
+        *(f"{PACKAGES_DIR / p}{_extras(p)}" for p in PACKAGES),
+        "jsonschema",
+        "referencing",
     )
     session.run("python", str(ROOT / "examples" / "demo.py"), *session.posargs)
 

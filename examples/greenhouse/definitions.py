@@ -1,9 +1,10 @@
 """The greenhouse data product as a Dagster code location.
 
-    dagster dev -f examples/greenhouse/definitions.py
+    cd examples/greenhouse && dagster dev -f definitions.py
 
-shows the same assets, checks and schedule the demo materializes. Lineage follows the artifacts'
-``observability`` block, or your OpenLineage settings (OPENLINEAGE_URL, openlineage.yml).
+shows the same assets, checks and schedules the demo materializes. Lineage follows the artifacts'
+``observability`` block, or your OpenLineage settings (OPENLINEAGE_URL, openlineage.yml); the
+``dagster.yaml`` beside this file turns it on for runs launched from the UI too.
 """
 
 from __future__ import annotations

@@ -137,3 +137,10 @@ def test_materialize_a_subset_prints_progress_and_a_summary(
     assert count == (6,)
     events = [json.loads(line) for line in lineage.read_text().splitlines()]
     assert {e["eventType"] for e in events} == {"START", "COMPLETE"}
+
+
+def test_helm_values_enable_lineage_for_every_run(tmp_path: Path) -> None:
+    target = tmp_path / "values.yaml"
+    assert main(["helm-values", "--image", "ghcr.io/x/y:1.0", "-o", str(target)]) == 0
+    handlers = yaml.safe_load(target.read_text())["pythonLogs"]["dagsterHandlerConfig"]["handlers"]
+    assert handlers == {"openlineage": {"class": "floe_dagster_lineage.OpenLineageHandler"}}

@@ -171,9 +171,11 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         The user-code deployment serves :mod:`floe_orchestrator_dagster.definitions` from
         ``image``, which holds the dbt project and its ``compiled_artifacts.json`` at
         ``/opt/dagster/app`` (the environment variables below say where, so a differently laid
-        out image only needs other values). Validated against the chart's schema.
+        out image only needs other values). The instance's ``pythonLogs`` enable
+        floe-dagster-lineage's ``OpenLineageHandler``. Validated against the chart's schema.
         """
         from floe_dagster_helm import build_helm_values
+        from floe_dagster_lineage import dagster_handler_config
 
         return build_helm_values(
             workload_size=self.settings.workload_size,
@@ -189,6 +191,9 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
                     },
                 ]
             },
+            # Lineage for every run of the instance, UI-launched ones included; settings come
+            # from the artifacts (through the definitions) or OPENLINEAGE_* where runs execute.
+            overrides={"pythonLogs": {"dagsterHandlerConfig": dagster_handler_config()}},
         )
 
     def write_helm_values(self, path: str | os.PathLike[str]) -> Path:
