@@ -131,3 +131,13 @@ def test_models_without_compute_run_on_the_default(
     # Without default_compute the profile's own default target (the first here) applies.
     assert specs["a"].metadata["floe/compute"] == "duckdb"
     assert specs["b"].metadata["floe/compute"] == "duckdb_heavy"
+
+
+def test_op_tags_go_on_the_step_that_runs_dbt(greenhouse: Any) -> None:
+    tag = {"dagster-k8s/config": '{"container_config": {"resources": {}}}'}
+    (project, *_) = greenhouse.create_assets(op_tags=tag)
+    assert project.op.tags == tag
+    defs = dg.Definitions(assets=[project], resources=greenhouse.resources())
+    job = defs.resolve_implicit_global_asset_job_def()
+    node = job.graph.node_dict[project.op.name]
+    assert node.tags == tag

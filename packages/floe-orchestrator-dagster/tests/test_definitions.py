@@ -130,3 +130,20 @@ def test_create_assets_from_transforms_uses_the_configured_project(greenhouse: P
     )
     keys = {k.to_user_string() for a in assets for k in a.keys}
     assert "mart_yield_vs_climate" in keys
+
+
+def test_the_dbt_step_is_sized_for_kubernetes_by_the_workload_size(
+    greenhouse: Path, artifacts: dict[str, Any]
+) -> None:
+    import json
+
+    defs = DagsterOrchestratorPlugin(
+        dbt_project_dir=greenhouse, workload_size="medium"
+    ).create_definitions(artifacts)
+    job = defs.resolve_implicit_global_asset_job_def()
+    (dbt_step,) = [n for n in job.graph.nodes if n.name.startswith("dbt_")]
+    config = json.loads(dbt_step.tags["dagster-k8s/config"])
+    assert config["container_config"]["resources"] == {
+        "requests": {"cpu": "500m", "memory": "1Gi"},
+        "limits": {"cpu": "2000m", "memory": "4Gi"},
+    }

@@ -50,6 +50,7 @@ def create_assets_from_transforms(
     manifest_path: str | os.PathLike[str] | None = None,
     manifest: Mapping[str, Any] | None = None,
     name: str | None = None,
+    op_tags: Mapping[str, str] | None = None,
 ) -> list[dg.AssetsDefinition]:
     """Dagster assets that run the dbt project at ``project_dir``, one asset per transform.
 
@@ -61,7 +62,8 @@ def create_assets_from_transforms(
     produced or refreshed by ``dbt parse`` when missing or stale (:func:`ensure_manifest`).
     ``profiles`` is a profiles.yml mapping (e.g. ``CompiledArtifacts.dbt_profiles``); without it
     ``profiles_dir`` or dbt's own search finds the profile. Each model runs under the target named
-    by its ``compute``, else ``default_compute``, else the profile's default target.
+    by its ``compute``, else ``default_compute``, else the profile's default target. ``op_tags``
+    go on the step that runs dbt (e.g. the ``dagster-k8s/config`` tag sizing its pod).
 
     Raises ``ContractValidationError`` listing every problem (contract rules, unknown compute
     targets, manifest mismatches) before anything is built.
@@ -95,6 +97,7 @@ def create_assets_from_transforms(
         default_compute=default_compute,
         name=name,
         target_path=target_path,
+        op_tags=op_tags,
     )
 
 
@@ -106,6 +109,7 @@ def _build(
     default_compute: str | None,
     name: str | None,
     target_path: str,
+    op_tags: Mapping[str, str] | None = None,
 ) -> list[dg.AssetsDefinition]:
     fallback = default_compute or info.default_target
     by_name = {t.name: t for t in transforms}
@@ -171,6 +175,7 @@ def _build(
             check_specs=check_specs or None,
             can_subset=True,
             name=op_name,
+            op_tags=dict(op_tags) if op_tags else None,
             required_resource_keys={DBT_RESOURCE_KEY},
             description=f"dbt project {index.project_name!r}, one asset per model",
         )

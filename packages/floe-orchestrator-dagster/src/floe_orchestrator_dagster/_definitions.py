@@ -59,8 +59,13 @@ def build_assets(
     default_compute: str | None = None,
     manifest_path: Path | None = None,
 ) -> list[dg.AssetsDefinition]:
-    """The dbt project's assets for ``transforms`` (validated against the manifest first)."""
+    """The dbt project's assets for ``transforms`` (validated against the manifest first).
+
+    The step running dbt carries the ``dagster-k8s/config`` tag of the plugin's workload size,
+    so on Kubernetes (K8sRunLauncher, k8s executor) its pod gets the preset's resources.
+    """
     from floe_dagster_assets import create_assets_from_transforms
+    from floe_dagster_helm import get_resource_requirements, k8s_step_resources_tag
 
     return create_assets_from_transforms(
         transforms,
@@ -69,6 +74,7 @@ def build_assets(
         profiles_dir=settings.dbt_profiles_dir,
         default_compute=default_compute,
         manifest_path=manifest_path,
+        op_tags=k8s_step_resources_tag(get_resource_requirements(settings.workload_size)),
     )
 
 
