@@ -218,9 +218,9 @@ def wheels(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tests" / "wheels_smoke.py"))
 
 
-def _install_everything(session: nox.Session, *, editable: bool = True) -> None:
-    flag = ["-e"] if editable else []
-    targets = [arg for p in PACKAGES for arg in (*flag, f"{PACKAGES_DIR / p}{_extras(p)}")]
+def _install_everything(session: nox.Session) -> None:
+    """Every package editable, with the test tools of all of them, in one resolution."""
+    targets = [arg for p in PACKAGES for arg in ("-e", f"{PACKAGES_DIR / p}{_extras(p)}")]
     tools = sorted({req for p in PACKAGES for req in _test_group(p)})
     session.install(*_rebuilt(session), *targets, *tools)
 

@@ -16,6 +16,8 @@ import yaml
 from conftest import EXAMPLE, REFERENCE, ROOT, load_json
 from jsonschema import Draft202012Validator
 
+from floe_dagster_helm import deep_merge
+
 EXPECTED_ROWS = {
     "raw.raw_greenhouses": 6,
     "raw.raw_sensor_readings": 48,
@@ -113,7 +115,7 @@ def test_every_lineage_event_is_valid_and_the_graph_joins(demo: dict[str, Any]) 
 def test_helm_values_pass_the_charts_schema(demo: dict[str, Any]) -> None:
     chart = REFERENCE / "dagster-helm-chart"
     values = yaml.safe_load(Path(demo["helm_values"]).read_text())
-    merged = _deep_merge(yaml.safe_load((chart / "values.yaml").read_text()), values)
+    merged = deep_merge(yaml.safe_load((chart / "values.yaml").read_text()), values)
     schema = load_json(chart / "values.schema.offline.json")
     errors = sorted(e.message for e in Draft202012Validator(schema).iter_errors(merged))
     assert errors == []
@@ -132,12 +134,3 @@ def test_the_demo_prints_its_summary(demo: dict[str, Any]) -> None:
         "all good",
     ):
         assert heading in out
-
-
-def _deep_merge(base: Any, override: Any) -> Any:
-    if isinstance(base, dict) and isinstance(override, dict):
-        merged = dict(base)
-        for key, value in override.items():
-            merged[key] = _deep_merge(base.get(key), value) if key in base else value
-        return merged
-    return override
