@@ -8,6 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 from .__about__ import __version__
 from ._entities import Dataset, ResourceSpec, TransformConfig, ValidationResult
+from ._observer import (
+    ColumnInfo,
+    ColumnLineage,
+    DataTestOutcome,
+    NodeResult,
+    NodeRun,
+    NodeStatus,
+    Relation,
+    RunContext,
+    RunObserver,
+    Warehouse,
+)
 from ._plugin import OrchestratorPlugin, PluginMetadata
 from ._registry import (
     FLOE_API_VERSION,
@@ -75,11 +87,17 @@ __all__ = [
     "MATERIALIZATIONS",
     "ORCHESTRATOR_GROUP",
     "WORKLOAD_SIZES",
+    "ColumnInfo",
+    "ColumnLineage",
     "CompilationMetadata",
     "CompiledArtifacts",
     "ContractValidationError",
+    "DataTestOutcome",
     "Dataset",
     "DeploymentMode",
+    "NodeResult",
+    "NodeRun",
+    "NodeStatus",
     "ObservabilityConfig",
     "OrchestratorPlugin",
     "PluginError",
@@ -90,12 +108,16 @@ __all__ = [
     "PluginRegistry",
     "PluginState",
     "ProductIdentity",
+    "Relation",
     "ResolvedModel",
     "ResolvedTransforms",
     "ResourceSpec",
+    "RunContext",
+    "RunObserver",
     "ScheduleSpec",
     "TransformConfig",
     "ValidationResult",
+    "Warehouse",
     "__version__",
     "check_dependency_graph",
     "check_materialization",
