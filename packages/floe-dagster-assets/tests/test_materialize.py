@@ -176,7 +176,10 @@ def test_resources_pinning_a_target_are_refused(greenhouse: Any) -> None:
         dbt_executable=resource.dbt_executable,
     )
     result = dg.materialize(
-        assets, resources={"dbt": pinned}, selection=["raw_harvests"], raise_on_error=False
+        assets,
+        resources={**greenhouse.resources(), "dbt": pinned},
+        selection=["raw_harvests"],
+        raise_on_error=False,
     )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")

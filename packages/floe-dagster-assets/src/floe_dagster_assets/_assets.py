@@ -30,6 +30,7 @@ from ._manifest import (
     ensure_manifest,
     load_manifest,
 )
+from ._observers import RUN_OBSERVERS_RESOURCE_KEY
 from ._profiles import DBT_RESOURCE_KEY, ProfilesInfo, project_settings, resolve_profiles
 from ._validation import collect_problems
 
@@ -51,6 +52,7 @@ def create_assets_from_transforms(
     manifest: Mapping[str, Any] | None = None,
     name: str | None = None,
     op_tags: Mapping[str, str] | None = None,
+    runtime_metadata: bool = True,
 ) -> list[dg.AssetsDefinition]:
     """Dagster assets that run the dbt project at ``project_dir``, one asset per transform.
 
@@ -64,6 +66,8 @@ def create_assets_from_transforms(
     ``profiles_dir`` or dbt's own search finds the profile. Each model runs under the target named
     by its ``compute``, else ``default_compute``, else the profile's default target. ``op_tags``
     go on the step that runs dbt (e.g. the ``dagster-k8s/config`` tag sizing its pod).
+    ``runtime_metadata`` puts the row count, the column types as built and the column lineage
+    on every materialization.
 
     Raises ``ContractValidationError`` listing every problem (contract rules, unknown compute
     targets, manifest mismatches) before anything is built.
@@ -98,6 +102,7 @@ def create_assets_from_transforms(
         name=name,
         target_path=target_path,
         op_tags=op_tags,
+        runtime_metadata=runtime_metadata,
     )
 
 
@@ -110,6 +115,7 @@ def _build(
     name: str | None,
     target_path: str,
     op_tags: Mapping[str, str] | None = None,
+    runtime_metadata: bool = True,
 ) -> list[dg.AssetsDefinition]:
     fallback = default_compute or info.default_target
     by_name = {t.name: t for t in transforms}
@@ -165,6 +171,9 @@ def _build(
         checks=checks,
         tables={n: (index.models.get(n) or index.others[n]).table_name for n in executable},
         target_path=target_path,
+        index=index,
+        source_keys=sources,
+        runtime_metadata=runtime_metadata,
     )
     assets: list[dg.AssetsDefinition] = []
     if specs:
@@ -176,7 +185,7 @@ def _build(
             can_subset=True,
             name=op_name,
             op_tags=dict(op_tags) if op_tags else None,
-            required_resource_keys={DBT_RESOURCE_KEY},
+            required_resource_keys={DBT_RESOURCE_KEY, RUN_OBSERVERS_RESOURCE_KEY},
             description=f"dbt project {index.project_name!r}, one asset per model",
         )
         def _dbt_project(

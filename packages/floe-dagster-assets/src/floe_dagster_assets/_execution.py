@@ -1,11 +1,11 @@
 """Running a selection of the project: ``dbt build`` per (wave, target), events back to Dagster.
 
 Each wave is one ``dbt build --select <nodes and tests> --target <compute>`` through
-dagster-dbt's ``DbtCliResource``. Results stream back as ``MaterializeResult`` per model, seed or
-snapshot and ``AssetCheckResult`` per dbt test; failures are read from dbt's ``run_results.json``
-(which carries the database's message) once the wave ends. A failed node, or a node whose
-error-severity test failed, blocks everything downstream of it in later waves, as dbt does
-within one invocation; the step then fails naming each failure and what did not run.
+dagster-dbt's ``DbtCliResource``. Its events become ``MaterializeResult`` per model, seed or
+snapshot and ``AssetCheckResult`` per dbt test, with runtime metadata, and reports to the run's
+observers (see ``_wave``). A failed node, or a node whose error-severity test failed, blocks
+everything downstream of it in later waves, as dbt does within one invocation; the step then
+fails naming each failure, the database's message and what did not run.
 """
 
 from __future__ import annotations
@@ -19,19 +19,16 @@ from typing import Any
 import dagster as dg
 
 from ._graph import ProjectGraph
+from ._manifest import ManifestIndex
+from ._observers import RUN_OBSERVERS_RESOURCE_KEY, RunObservers
 from ._profiles import DBT_RESOURCE_KEY
+from ._report import RunReporter
+from ._wave import Event, Outcome, Wave
 
 __all__ = ["CheckTarget", "RunPlan", "run_selection"]
 
-_RESULT_EVENTS = frozenset(
-    {"LogModelResult", "LogSeedResult", "LogSnapshotResult", "LogTestResult"}
-)
-_FAILED = frozenset({"error", "fail", "runtime error"})
-_WARN, _ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
 # One --select argument must stay under the kernel's per-argument limit (128 KiB on Linux).
 _MAX_SELECT_CHARS = 100_000
-
-Event = dg.MaterializeResult[Any] | dg.AssetCheckResult
 
 
 @dataclass(frozen=True)
@@ -56,19 +53,22 @@ class RunPlan:
     checks: dict[dg.AssetCheckKey, CheckTarget]
     tables: dict[str, str] = field(default_factory=dict)
     target_path: str = "target"
+    #: The manifest's index: relations, upstreams and documented columns for run-time reports.
+    index: ManifestIndex | None = None
+    #: Asset keys of dbt sources by unique_id (column lineage names them).
+    source_keys: dict[str, dg.AssetKey] = field(default_factory=dict)
+    #: floe's product name: the implicit asset job is reported under it.
+    product: str | None = None
+    #: Row counts, column types and column lineage on every materialization.
+    runtime_metadata: bool = True
     node_of_key: dict[dg.AssetKey, str] = field(init=False)
     check_of_uid: dict[str, dg.AssetCheckKey] = field(init=False)
+    uid_of_node: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.node_of_key = {key: node for node, key in self.keys.items()}
         self.check_of_uid = {check.unique_id: key for key, check in self.checks.items()}
-
-
-@dataclass
-class _Outcome:
-    failures: list[str] = field(default_factory=list)
-    blocked: set[str] = field(default_factory=set)
-    skipped: list[str] = field(default_factory=list)
+        self.uid_of_node = {node: uid for uid, node in self.node_of_uid.items()}
 
 
 def run_selection(context: dg.AssetExecutionContext, plan: RunPlan) -> Iterator[Event]:
@@ -94,33 +94,51 @@ def run_selection(context: dg.AssetExecutionContext, plan: RunPlan) -> Iterator[
         f"in {len(waves)} wave(s): "
         + ", ".join(f"{w.target or '(default target)'} x{len(w.nodes)}" for w in waves)
     )
-    outcome = _Outcome()
-    doomed: set[str] = set()
-    for number, wave in enumerate(waves, start=1):
-        for part, nodes in enumerate(_chunks(wave.nodes, plan, selected, tests), start=1):
-            if outcome.blocked:
-                doomed = plan.graph.downstream_of(outcome.blocked)
-            runnable = [n for n in nodes if n not in doomed]
-            outcome.skipped += [n for n in nodes if n in doomed and n in selected]
-            selectors = [s for n in runnable for s in _selectors(n, plan, selected, tests)]
-            if not selectors:
-                continue
-            label = f"{number}" if part == 1 else f"{number}.{part}"
-            yield from _invoke(
-                context,
-                dbt,
-                plan,
-                wave.target,
-                nodes=runnable,
-                selectors=selectors,
-                label=label,
-                outcome=outcome,
-            )
-    if outcome.failures or outcome.skipped:
+    observers = getattr(context.resources, RUN_OBSERVERS_RESOURCE_KEY, None)
+    reporter = RunReporter.start(
+        context, plan, dbt, observers if isinstance(observers, RunObservers) else None
+    )
+    outcome = Outcome()
+    failure: str | None = "the dbt step stopped before it ended"
+    try:
+        doomed: set[str] = set()
+        for number, wave in enumerate(waves, start=1):
+            for part, nodes in enumerate(_chunks(wave.nodes, plan, selected, tests), start=1):
+                if outcome.blocked:
+                    doomed = plan.graph.downstream_of(outcome.blocked)
+                runnable = [n for n in nodes if n not in doomed]
+                not_run = [n for n in nodes if n in doomed and n in selected]
+                outcome.skipped += not_run
+                reporter.aborted(not_run, wave.target, "an upstream node failed")
+                selectors = [s for n in runnable for s in _selectors(n, plan, selected, tests)]
+                if not selectors:
+                    continue
+                label = f"{number}" if part == 1 else f"{number}.{part}"
+                yield from _invoke(
+                    context,
+                    dbt,
+                    Wave(
+                        plan,
+                        reporter,
+                        outcome,
+                        wave.target,
+                        runnable,
+                        selected,
+                        runtime_metadata=plan.runtime_metadata,
+                    ),
+                    selectors=selectors,
+                    label=label,
+                )
+        failure = _describe(outcome) if outcome.failures or outcome.skipped else None
+    finally:
+        reporter.close(failed=failure is not None, message=failure, log=context.log)
+    if failure is not None:
         raise dg.Failure(
-            description=_describe(outcome),
+            description=failure,
             metadata={
                 "failures": dg.MetadataValue.json(outcome.failures),
+                "failed_nodes": dg.MetadataValue.json(_failed_nodes(outcome)),
+                "errors": dg.MetadataValue.json(outcome.errors),
                 "not_run": dg.MetadataValue.json(sorted(set(outcome.skipped))),
             },
         )
@@ -153,83 +171,24 @@ def _chunks(
 def _invoke(
     context: dg.AssetExecutionContext,
     dbt: Any,
-    plan: RunPlan,
-    target: str | None,
+    wave: Wave,
     *,
-    nodes: list[str],
     selectors: list[str],
     label: str,
-    outcome: _Outcome,
 ) -> Generator[Event, None, None]:
+    target = wave.target
     args = ["build", "--select", " ".join(selectors), "--indirect-selection", "empty"]
     if target:
         args += ["--target", target]
-    target_path = Path(plan.target_path, f"floe-{context.run.run_id[:8]}-wave{label}")
+    target_path = Path(wave.plan.target_path, f"floe-{context.run.run_id[:8]}-wave{label}")
     context.log.info(f"dbt wave {label}: target {target or '(default)'}, {len(selectors)} node(s)")
     invocation = dbt.cli(args, raise_on_error=False, target_path=target_path)
     for event in invocation.stream_raw_events():
-        yield from _to_dagster(event.raw_event, plan, target)
+        yield from wave.observe(event.raw_event)
     results = _run_results(Path(invocation.target_path))
-    for result in results:
-        uid = str(result.get("unique_id", ""))
-        status = str(result.get("status", "")).lower()
-        message = str(result.get("message") or "").strip()
-        if uid in plan.node_of_uid:
-            node = plan.node_of_uid[uid]
-            if status in _FAILED:
-                kind = plan.kinds.get(node, "node")
-                outcome.failures.append(
-                    f"dbt {kind} {node!r} failed under target {target or '(default)'!r}: {message}"
-                )
-                outcome.blocked.add(node)
-            elif status == "skipped":
-                outcome.blocked.add(node)
-                outcome.skipped.append(node)
-        elif uid in plan.check_of_uid and status in _FAILED:
-            check = plan.checks[plan.check_of_uid[uid]]
-            outcome.failures.append(f"dbt test {check.name!r} on {check.node!r} failed: {message}")
-            outcome.blocked.add(check.node)
-    if not results and not invocation.is_successful():
-        # dbt stopped before running anything (a compile or connection error): its own words.
-        outcome.failures.append(str(invocation.get_error()))
-        outcome.blocked.update(nodes)
-
-
-def _to_dagster(raw: Mapping[str, Any], plan: RunPlan, target: str | None) -> Iterator[Event]:
-    info = raw.get("info") or {}
-    if info.get("name") not in _RESULT_EVENTS:
-        return
-    data = raw.get("data") or {}
-    node_info = data.get("node_info") or {}
-    uid = node_info.get("unique_id")
-    status = str(node_info.get("node_status") or data.get("status") or "").lower()
-    metadata: dict[str, Any] = {
-        "dbt/unique_id": uid,
-        "dbt/status": status,
-        "dbt/invocation_id": str(info.get("invocation_id", "")),
-        "floe/compute": target or "",
-    }
-    if data.get("execution_time") is not None:
-        metadata["dbt/execution_time_s"] = float(data["execution_time"])
-    if uid in plan.node_of_uid:
-        if status == "success":
-            node = plan.node_of_uid[uid]
-            key = plan.keys[node]
-            if plan.tables.get(node):
-                # Also on the event, so lineage listeners name the dataset without the spec.
-                metadata["dagster/table_name"] = plan.tables[node]
-            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-    elif uid in plan.check_of_uid and status != "skipped":
-        check_key = plan.check_of_uid[uid]
-        if data.get("num_failures") is not None:
-            metadata["dbt/failed_row_count"] = int(data["num_failures"])
-        yield dg.AssetCheckResult(
-            asset_key=check_key.asset_key,
-            check_name=check_key.name,
-            passed=status == "pass",
-            severity=_WARN if status == "warn" else _ERROR,
-            metadata=metadata,
-        )
+    # dbt stopped before running anything (a compile or connection error): its own words.
+    error = None if results or invocation.is_successful() else str(invocation.get_error())
+    yield from wave.finish(results, error)
 
 
 def _run_results(target_path: Path) -> list[dict[str, Any]]:
@@ -240,7 +199,11 @@ def _run_results(target_path: Path) -> list[dict[str, Any]]:
     return [r for r in results if isinstance(r, dict)]
 
 
-def _describe(outcome: _Outcome) -> str:
+def _failed_nodes(outcome: Outcome) -> list[str]:
+    return list(dict.fromkeys(e["node"] for e in outcome.errors if e.get("node")))
+
+
+def _describe(outcome: Outcome) -> str:
     lines = [f"dbt: {len(outcome.failures)} failure(s)"]
     lines += [f"  - {failure}" for failure in outcome.failures]
     not_run = sorted(set(outcome.skipped))

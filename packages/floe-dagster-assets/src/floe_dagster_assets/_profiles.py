@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from floe_orchestrator_contract import ContractValidationError
+from floe_orchestrator_contract import ContractValidationError, RunObserver
 
 __all__ = ["DBT_RESOURCE_KEY", "ProfilesInfo", "dbt_resources", "project_settings"]
 
@@ -157,16 +157,20 @@ def dbt_resources(
     *,
     profiles: Mapping[str, Any] | None = None,
     profiles_dir: str | os.PathLike[str] | None = None,
+    observers: Iterable[RunObserver] = (),
 ) -> dict[str, Any]:
-    """The resources the dbt assets need: ``{"dbt": DbtCliResource(...)}``.
+    """The resources the dbt assets need: ``{"dbt": DbtCliResource(...), "floe_run_observers":
+    ...}``.
 
     ``profiles`` (a profiles.yml mapping, e.g. ``CompiledArtifacts.dbt_profiles``) wins over
     ``profiles_dir``; with neither, dbt's own search applies (``DBT_PROFILES_DIR``, the project
-    directory, ``~/.dbt``).
+    directory, ``~/.dbt``). ``observers`` (:class:`~floe_orchestrator_contract.RunObserver`)
+    hear every run's progress, node by node.
     """
     from dagster_dbt import DbtCliResource
 
     from ._manifest import dbt_executable
+    from ._observers import RUN_OBSERVERS_RESOURCE_KEY, run_observers_resource
 
     project = Path(project_dir).resolve()
     info = resolve_profiles(
@@ -179,5 +183,6 @@ def dbt_resources(
             project_dir=str(project),
             profiles_dir=str(info.profiles_dir) if info.profiles_dir is not None else None,
             dbt_executable=dbt_executable(),
-        )
+        ),
+        RUN_OBSERVERS_RESOURCE_KEY: run_observers_resource(*observers),
     }
