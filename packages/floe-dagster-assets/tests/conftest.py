@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,45 @@ def copy_project(source: Path, destination: Path, *, keep_target: bool = False) 
     return destination
 
 
+class RecordingObserver:
+    """A RunObserver that keeps every report in arrival order, with the thread it arrived on."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.threads: set[str] = set()
+
+    def _keep(self, *call: Any) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.calls.append(call)
+
+    def run_started(self, run: Any) -> None:
+        self._keep("run_started", run)
+
+    def node_started(self, run: Any, node: Any, at: Any) -> None:
+        self._keep("node_started", node, at)
+
+    def node_finished(self, run: Any, node: Any, result: Any) -> None:
+        self._keep("node_finished", node, result)
+
+    def node_tested(self, run: Any, node: Any, tests: Any) -> None:
+        self._keep("node_tested", node, tests)
+
+    def run_finished(self, run: Any, *, failed: bool, message: str | None = None) -> None:
+        self._keep("run_finished", run, failed, message)
+
+    def of(self, kind: str) -> list[tuple[Any, ...]]:
+        return [call for call in self.calls if call[0] == kind]
+
+    def results(self) -> dict[str, Any]:
+        """Each node's NodeResult, by node name."""
+        return {call[1].name: call[2] for call in self.of("node_finished")}
+
+
 @dataclass
 class Greenhouse:
     project: Path
     artifacts: Any
+    observer: RecordingObserver = field(default_factory=RecordingObserver)
 
     @property
     def database(self) -> Path:
@@ -78,7 +114,9 @@ class Greenhouse:
     def resources(self) -> dict[str, Any]:
         from floe_dagster_assets import dbt_resources
 
-        return dbt_resources(self.project, profiles=self.artifacts.dbt_profiles)
+        return dbt_resources(
+            self.project, profiles=self.artifacts.dbt_profiles, observers=[self.observer]
+        )
 
     def materialize(self, assets: Sequence[Any], selection: Sequence[str] | None = None) -> Any:
         import dagster as dg
@@ -133,6 +171,21 @@ def greenhouse(parsed_greenhouse: Path, tmp_path: Path) -> Greenhouse:
     """A fresh copy of the parsed example: manifest present and current, empty database."""
     project = copy_project(parsed_greenhouse, tmp_path / "greenhouse", keep_target=True)
     return Greenhouse(project, load_artifacts(project))
+
+
+@pytest.fixture(scope="session")
+def greenhouse_copy(
+    parsed_greenhouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Greenhouse]:
+    """Makes fresh copies of the parsed example (for module-scoped runs)."""
+
+    def make(name: str) -> Greenhouse:
+        project = copy_project(
+            parsed_greenhouse, tmp_path_factory.mktemp(name) / "greenhouse", keep_target=True
+        )
+        return Greenhouse(project, load_artifacts(project))
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -117,6 +117,7 @@ def test_a_failing_model_fails_with_dbt_message_and_downstream_does_not_run(
     marts = greenhouse.project / "models" / "marts"
     (marts / "broken_yield.sql").write_text("select missing_column from {{ ref('fct_harvests') }}")
     (marts / "after_broken.sql").write_text("select * from {{ ref('broken_yield') }}")
+    (marts / "skipped_by_dbt.sql").write_text("select * from {{ ref('broken_yield') }}")
     # A dbt test that finds rows at warn severity: a failed check that blocks nothing.
     (greenhouse.project / "tests" / "warn_every_greenhouse.sql").write_text(
         "{{ config(severity='warn') }} select * from {{ ref('stg_greenhouses') }}"
@@ -126,6 +127,8 @@ def test_a_failing_model_fails_with_dbt_message_and_downstream_does_not_run(
         TransformConfig("broken_yield", compute="duckdb", depends_on=["fct_harvests"]),
         # On the other target, so blocking must cross waves, not only dbt's own skipping.
         TransformConfig("after_broken", compute="duckdb_heavy", depends_on=["broken_yield"]),
+        # Same target, same invocation: dbt itself skips it.
+        TransformConfig("skipped_by_dbt", compute="duckdb", depends_on=["broken_yield"]),
     ]
     # The manifest was parsed before these files existed: it must be refreshed to see them.
     assets = greenhouse.create_assets(transforms)
@@ -137,6 +140,7 @@ def test_a_failing_model_fails_with_dbt_message_and_downstream_does_not_run(
         "fct_harvests",
         "broken_yield",
         "after_broken",
+        "skipped_by_dbt",
     ]
     result = greenhouse.materialize(assets, selection=selection)
     assert not result.success
@@ -144,7 +148,30 @@ def test_a_failing_model_fails_with_dbt_message_and_downstream_does_not_run(
     message = failure.step_failure_data.user_failure_data.description
     assert "dbt model 'broken_yield' failed under target 'duckdb'" in message
     assert 'Referenced column "missing_column" not found' in message  # DuckDB's own words
-    assert "not run because something upstream failed: after_broken" in message
+    assert "not run because something upstream failed: after_broken, skipped_by_dbt" in message
+    # What a CLI prints without parsing the text: the failed nodes, the database's words.
+    failure_metadata = {
+        k: v.value for k, v in failure.step_failure_data.user_failure_data.metadata.items()
+    }
+    assert failure_metadata["failed_nodes"] == ["broken_yield"]
+    assert failure_metadata["not_run"] == ["after_broken", "skipped_by_dbt"]
+    (error,) = failure_metadata["errors"]
+    assert error["node"] == "broken_yield"
+    assert error["target"] == "duckdb"
+    assert 'Referenced column "missing_column" not found' in error["message"]
+    # Observers: the failure with the database's message, ABORT-worthy for what never ran.
+    observer = greenhouse.observer
+    results = observer.results()
+    assert results["broken_yield"].status == "failed"
+    assert results["broken_yield"].dbt_status == "error"
+    assert 'Referenced column "missing_column" not found' in results["broken_yield"].message
+    assert results["after_broken"].status == results["skipped_by_dbt"].status == "aborted"
+    never_started = {"after_broken", "skipped_by_dbt"}
+    assert not never_started & {c[1].name for c in observer.of("node_started")}
+    assert results["fct_harvests"].status == "success"
+    assert observer.calls[-1][0] == "run_finished"
+    assert observer.calls[-1][2] is True
+    assert "broken_yield" in observer.calls[-1][3]
     materialized = set(_materializations(result))
     assert "broken_yield" not in materialized
     assert "after_broken" not in materialized
@@ -162,6 +189,7 @@ def test_a_failing_model_fails_with_dbt_message_and_downstream_does_not_run(
     assert "marts.fct_harvests" in tables
     assert "marts.broken_yield" not in tables
     assert "marts.after_broken" not in tables
+    assert "marts.skipped_by_dbt" not in tables
 
 
 def test_resources_pinning_a_target_are_refused(greenhouse: Any) -> None:

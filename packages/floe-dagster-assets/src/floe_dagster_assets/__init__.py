@@ -9,16 +9,20 @@ from ._manifest import (
     load_manifest,
     transforms_from_manifest,
 )
+from ._observers import RUN_OBSERVERS_RESOURCE_KEY, RunObservers, run_observers_resource
 from ._profiles import DBT_RESOURCE_KEY, dbt_resources
 
 __all__ = [
     "DBT_RESOURCE_KEY",
+    "RUN_OBSERVERS_RESOURCE_KEY",
     "DbtParseError",
+    "RunObservers",
     "__version__",
     "create_assets_from_transforms",
     "dbt_resources",
     "enrich_transforms",
     "ensure_manifest",
     "load_manifest",
+    "run_observers_resource",
     "transforms_from_manifest",
 ]

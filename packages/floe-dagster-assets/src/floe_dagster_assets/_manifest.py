@@ -246,6 +246,10 @@ class DbtTest:
     fqn: tuple[str, ...]
     attached_to: str | None
     description: str
+    column: str | None = None
+    severity: str = "error"
+    #: A generic test's name (``unique``, ``not_null``, ...), or ``singular`` for a SQL file.
+    test_type: str = "singular"
 
     @property
     def selector(self) -> str:
@@ -309,6 +313,9 @@ class ManifestIndex:
                     fqn=tuple(props.get("fqn") or (props.get("name", ""),)),
                     attached_to=attached if attached in index.by_uid else None,
                     description=str(props.get("description") or ""),
+                    column=str(props["column_name"]) if props.get("column_name") else None,
+                    severity=str((props.get("config") or {}).get("severity") or "error").lower(),
+                    test_type=str((props.get("test_metadata") or {}).get("name") or "singular"),
                 )
             )
         return index

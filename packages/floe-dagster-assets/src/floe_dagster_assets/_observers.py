@@ -159,11 +159,12 @@ class ObserverDispatch:
             if left:
                 undelivered[worker.name] = left
             if left or worker.failed:
-                message = (
-                    f"run observer {worker.name}: {left} report(s) not delivered"
-                    f"{f' after waiting {timeout_s:g} s' if worker.thread.is_alive() else ''}, "
-                    f"{worker.failed} raised"
+                busy = worker.thread.is_alive()
+                (warn or logger.warning)(
+                    f"run observer {worker.name}: {left} report(s) not handled"
+                    + (f" (still busy after {timeout_s:g} s, left to it)" if busy else "")
+                    + (f", {worker.dropped} dropped (queue full)" if worker.dropped else "")
+                    + (f", {worker.failed} raised" if worker.failed else "")
                 )
-                (warn or logger.warning)(message)
         self._workers = []
         return undelivered

@@ -36,7 +36,9 @@ __all__ = ["Input", "RunReporter", "parse_time"]
 
 logger = logging.getLogger(__name__)
 
-_IMPLICIT_JOB_PREFIX = "__ASSET_JOB"
+# Dagster's own jobs (`__ASSET_JOB`, `__ephemeral_asset_job__` of `materialize`) mean nothing
+# to a user: runs of them are reported under the product's name.
+_INTERNAL_JOB_PREFIX = "__"
 _VERSIONED = ("dagster", "dagster-dbt", "floe-dagster-assets")
 
 
@@ -230,7 +232,7 @@ def parse_time(value: Any) -> datetime | None:
 
 def _job_name(context: dg.AssetExecutionContext, plan: RunPlan) -> str:
     name = str(context.job_name or "")
-    if not name or name.startswith(_IMPLICIT_JOB_PREFIX):
+    if not name or name.startswith(_INTERNAL_JOB_PREFIX):
         index_name = plan.index.project_name if plan.index else None
         return plan.product or index_name or name
     return name

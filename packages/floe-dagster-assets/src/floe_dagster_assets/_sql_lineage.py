@@ -76,16 +76,10 @@ def _trace(
     if scope is None or not isinstance(query, exp.Query):
         return ()
     built = {c.name.lower(): c.name for c in output}
+    wanted = [s.alias_or_name for s in query.selects if s.alias_or_name.lower() in built]
     traced = []
-    for select in query.selects:
-        name = select.alias_or_name
-        if not name or name.lower() not in built:
-            continue
-        try:
-            root = lineage(name, query, schema=schema, dialect=dialect, scope=scope)
-        except Exception as error:
-            logger.debug("no lineage for column %s: %s", name, error)
-            continue
+    roots = _roots(wanted, query, schema=schema, dialect=dialect, scope=scope, lineage=lineage)
+    for name, root in roots.items():
         inputs: dict[tuple[RelationKey, str], tuple[Relation, str]] = {}
         for node in root.walk():
             if node.downstream:
@@ -106,6 +100,29 @@ def _trace(
             )
         )
     return tuple(traced)
+
+
+def _roots(
+    names: Sequence[str], query: Any, *, schema: Any, dialect: str, scope: Any, lineage: Any
+) -> dict[str, Any]:
+    """sqlglot's lineage graph of each output column, sharing one walk where sqlglot can.
+
+    Recent sqlglot traces every column in one call (``column=None``) over the already qualified
+    scope without copying the query (about half the time); older releases take one column per
+    call.
+    """
+    try:
+        every = lineage(None, query, schema=schema, dialect=dialect, scope=scope, copy=False)
+        return {name: every[name] for name in names if name in every}
+    except Exception:
+        pass
+    roots = {}
+    for name in names:
+        try:
+            roots[name] = lineage(name, query, schema=schema, dialect=dialect, scope=scope)
+        except Exception as error:
+            logger.debug("no lineage for column %s: %s", name, error)
+    return roots
 
 
 # dbt adapter types whose sqlglot dialect has another name.

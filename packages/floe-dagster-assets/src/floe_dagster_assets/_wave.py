@@ -360,13 +360,13 @@ class Wave:
 
     def _test_outcome(self, seen: _Seen, name: str) -> DataTestOutcome:
         test = self.reporter.test(seen.uid)
-        severity = getattr(test, "severity", "error") if test else "error"
+        severity = test.severity if test else "error"
         return DataTestOutcome(
             unique_id=seen.uid,
             name=name,
             passed=seen.status in _PASSED,
             severity="warn" if seen.status == "warn" or severity == "warn" else "error",
-            column=getattr(test, "column", None) if test else None,
+            column=test.column if test else None,
             message=None if seen.status in _PASSED else seen.message,
             failures=seen.failures,
         )
