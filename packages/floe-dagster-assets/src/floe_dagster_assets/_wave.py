@@ -51,6 +51,9 @@ _RESULT_EVENTS = frozenset(
     }
 )
 _SKIP_EVENTS = frozenset({"SkippingDetails"})
+# The database's words for a batch of a microbatch model (run_results only says "PARTIAL ...").
+_ERROR_EVENTS = frozenset({"GenericExceptionOnRun"})
+_HANDLED = _START_EVENTS | _RESULT_EVENTS | _SKIP_EVENTS | _ERROR_EVENTS
 _PASSED = frozenset({"pass", "success"})
 _EMPTY = ("", "None", None)
 _WARN, _ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
@@ -85,6 +88,8 @@ class _Seen:
     failures: int | None = None
     message: str | None = None
     compiled_sql: str | None = None
+    errors: list[str] = field(default_factory=list)
+    failed_batches: list[Any] = field(default_factory=list)
     emitted: bool = False
 
 
@@ -106,11 +111,11 @@ class Wave:
     def observe(self, raw: Mapping[str, Any]) -> Iterator[Event]:
         info = raw.get("info") or {}
         name = info.get("name")
-        if name not in _START_EVENTS and name not in _RESULT_EVENTS and name not in _SKIP_EVENTS:
+        if name not in _HANDLED:
             return
         data = raw.get("data") or {}
         node_info = data.get("node_info") or {}
-        uid = str(node_info.get("unique_id") or "")
+        uid = str(node_info.get("unique_id") or data.get("unique_id") or "")
         node = self.plan.node_of_uid.get(uid)
         if node is None and uid not in self.plan.check_of_uid:
             return
@@ -124,6 +129,10 @@ class Wave:
             return
         if name in _SKIP_EVENTS:
             seen.status = seen.status or "skipped"
+            return
+        if name in _ERROR_EVENTS:
+            if data.get("exc"):
+                seen.errors.append(str(data["exc"]).strip())
             return
         status = _status(node_info, data)
         if status and not (seen.status and name == "NodeFinished"):
@@ -181,6 +190,11 @@ class Wave:
             message = str(result.get("message") or "").strip()
             seen.message = message or seen.message
             seen.compiled_sql = result.get("compiled_code") or seen.compiled_sql
+            batches = result.get("batch_results") or {}
+            if isinstance(batches, Mapping) and batches.get("failed"):
+                seen.failed_batches = list(batches["failed"])
+            if seen.status == "partial success" and seen.errors:
+                seen.message = "; ".join([*([seen.message] if seen.message else []), *seen.errors])
             if result.get("failures") is not None and seen.failures is None:
                 seen.failures = int(result["failures"])
             if seen.execution_time is None and result.get("execution_time") is not None:
@@ -236,6 +250,8 @@ class Wave:
             metadata["dagster/table_name"] = self.plan.tables[node]
         if seen.status not in ("success", "no-op", "reused") and seen.message:
             metadata["dbt/message"] = seen.message
+        if seen.failed_batches:
+            metadata["dbt/failed_batches"] = dg.MetadataValue.json(seen.failed_batches)
         if facts is None:
             return metadata
         if facts.row_count is not None:
