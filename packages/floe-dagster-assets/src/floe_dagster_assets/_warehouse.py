@@ -1,10 +1,12 @@
-"""Where a dbt target's relations live, as dbt itself reads the profile: never a secret.
+"""Where a dbt target's relations live, as dbt reads the profile: never a secret.
 
-The profile output is rendered by dbt's own code (``env_var`` defaults, ``target`` fall-back,
-the adapter's credentials class), so a DuckDB path is the file dbt really opens: relative paths
-are resolved against the project directory, where dbt runs. Only identifying fields are kept
-(adapter, host, port, path, account, project, database and a few adapter-specific ones); users,
-passwords, tokens and query strings of URLs never leave this module.
+The profile output is rendered as dbt renders it (Jinja with ``env_var`` and its defaults, the
+``as_*`` filters, the profile's default target), so a DuckDB path is the file dbt really opens:
+relative paths are resolved against the project directory, where dbt runs. Jinja beyond that is
+left to dbt's own renderer, which costs a second or more to import, so it is only the fall-back.
+Only identifying fields are kept (adapter, host, port, path, account, project, database and a
+few adapter-specific ones); users, passwords, tokens and query strings of URLs never leave this
+module.
 """
 
 from __future__ import annotations
@@ -45,15 +47,12 @@ def _rendered_output(
     project: Path, profiles_dir: str | os.PathLike[str] | None, target: str | None
 ) -> Mapping[str, Any] | None:
     directory = _profiles_directory(project, profiles_dir)
-    try:
-        return _dbt_rendered(project, directory, target)
-    except Exception as error:  # dbt missing, or a profile dbt itself would refuse
-        logger.debug("dbt could not render the profile (%s); reading it as written", error)
-    try:
-        return _as_written(project, directory, target)
-    except Exception as error:
-        logger.debug("no warehouse for target %r: %s", target, type(error).__name__)
-        return None
+    for render in (_rendered_here, _rendered_by_dbt):
+        try:
+            return render(project, directory, target)
+        except Exception as error:  # a profile dbt itself would refuse, or Jinja we do not know
+            logger.debug("%s could not render the profile: %s", render.__name__, error)
+    return None
 
 
 def _profiles_directory(project: Path, profiles_dir: str | os.PathLike[str] | None) -> Path:
@@ -67,7 +66,60 @@ def _profiles_directory(project: Path, profiles_dir: str | os.PathLike[str] | No
     return Path.home() / ".dbt"
 
 
-def _dbt_rendered(project: Path, directory: Path, target: str | None) -> dict[str, Any]:
+def _rendered_here(project: Path, directory: Path, target: str | None) -> dict[str, Any]:
+    settings = yaml.safe_load((project / "dbt_project.yml").read_text()) or {}
+    profiles = yaml.safe_load((directory / "profiles.yml").read_text()) or {}
+    name = _render(str(settings.get("profile") or settings.get("name")))
+    profile = profiles[name]
+    target = target or os.environ.get("DBT_TARGET") or _render(profile.get("target") or "default")
+    output = profile["outputs"][target]
+    if not isinstance(output, Mapping):
+        raise TypeError(f"output {target!r} is not a mapping")
+    return {str(k): _render(v) for k, v in output.items() if k in _KEPT}
+
+
+# Only these are rendered: a user, password or token is never even read.
+_KEPT = frozenset(
+    {"type", "host", "port", "path", "account", "project", "database", "dbname", "remote"}
+) | frozenset(_EXTRA_FIELDS)
+
+
+def _render(value: Any) -> Any:
+    if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
+        return value
+    return _jinja().from_string(value).render()
+
+
+def _jinja() -> Any:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    environment = SandboxedEnvironment(undefined=StrictUndefined)
+    conversions = {
+        "as_text": str,
+        "as_number": _number,
+        "as_bool": lambda v: str(v).strip().lower() in {"true", "1", "yes", "on"},
+        "as_native": lambda v: v,
+    }
+    environment.globals.update(env_var=_env_var, **conversions)
+    environment.filters.update(conversions)
+    return environment
+
+
+def _env_var(name: str, default: Any = None) -> Any:
+    value = os.environ.get(name, default)
+    if value is None:
+        # dbt fails such a profile; so do we (dbt's renderer then gets its turn).
+        raise KeyError(f"env var {name!r} is not set and has no default")
+    return value
+
+
+def _number(value: Any) -> Any:
+    text = str(value).strip()
+    return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
+def _rendered_by_dbt(project: Path, directory: Path, target: str | None) -> dict[str, Any]:
     from argparse import Namespace
 
     from dbt.config.runtime import load_profile
@@ -94,30 +146,20 @@ def _dbt_rendered(project: Path, directory: Path, target: str | None) -> dict[st
     return data
 
 
-def _as_written(project: Path, directory: Path, target: str | None) -> Mapping[str, Any] | None:
-    settings = yaml.safe_load((project / "dbt_project.yml").read_text()) or {}
-    profiles = yaml.safe_load((directory / "profiles.yml").read_text()) or {}
-    profile = profiles.get(str(settings.get("profile") or settings.get("name")))
-    if not isinstance(profile, Mapping):
-        return None
-    outputs = profile.get("outputs") or {}
-    output = outputs.get(target or profile.get("target"))
-    if not isinstance(output, Mapping):
-        return None
-    # Templated values are only known to dbt: leave them out rather than guess.
-    return {k: v for k, v in output.items() if not (isinstance(v, str) and "{{" in v)}
-
-
 def _warehouse(output: Mapping[str, Any], project: Path) -> Warehouse | None:
     adapter = str(output.get("type") or "")
     if not adapter:
         return None
+    remote = output.get("remote")
+    if isinstance(remote, Mapping):  # dbt-duckdb's Buena Vista server: no local file
+        output = {**output, "host": remote.get("host"), "port": remote.get("port"), "path": None}
     path = _text(output.get("path"))
     database = _text(output.get("database")) or _text(output.get("dbname"))
-    if adapter == "duckdb":
+    if adapter == "duckdb" and not output.get("host"):
         path = _duckdb_path(path, project)
         if database is None and path and path != _IN_MEMORY:
-            database = Path(path.split("?", 1)[0]).stem
+            # As dbt-duckdb names the catalog: the file's stem, or a MotherDuck database's name.
+            database = Path(path.split(":", 1)[1] if path.startswith("md:") else path).stem
     return Warehouse(
         adapter=adapter,
         host=_host(output.get("host")),
