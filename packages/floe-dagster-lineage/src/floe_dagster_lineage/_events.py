@@ -29,6 +29,7 @@ __all__ = [
     "error_facet",
     "job_type_facet",
     "new_run_id",
+    "run_event",
 ]
 
 PRODUCER = (
@@ -240,6 +241,47 @@ def build_run_event(
         outputs=[
             OutputDataset(namespace=d.namespace, name=d.name, facets=_facets(d.facets, "dataset"))
             for d in outputs
+        ],
+        producer=PRODUCER,
+    )
+
+
+def run_event(
+    event_type: str,
+    *,
+    job_namespace: str,
+    job_name: str,
+    run_id: str,
+    event_time: datetime | None,
+    run_facets: Mapping[str, Any] | None = None,
+    job_facets: Mapping[str, Any] | None = None,
+    inputs: Sequence[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]] = (),
+    outputs: Sequence[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]] = (),
+) -> Any:
+    """An openlineage-python ``RunEvent`` from parts already complete (facets carry their
+    ``_producer``/``_schemaURL``). Datasets are ``(namespace, name, facets, input or output
+    facets)``."""
+    from openlineage.client.event_v2 import (
+        InputDataset,
+        Job,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+    )
+
+    return RunEvent(
+        eventType=RunState(event_type),
+        eventTime=_timestamp(event_time),
+        run=Run(runId=run_id, facets=dict(run_facets or {})),
+        job=Job(namespace=job_namespace, name=job_name, facets=dict(job_facets or {})),
+        inputs=[
+            InputDataset(namespace=ns, name=name, facets=dict(facets), inputFacets=dict(extra))
+            for ns, name, facets, extra in inputs
+        ],
+        outputs=[
+            OutputDataset(namespace=ns, name=name, facets=dict(facets), outputFacets=dict(extra))
+            for ns, name, facets, extra in outputs
         ],
         producer=PRODUCER,
     )
