@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -133,11 +132,11 @@ def report_a_run(observer: RunObserver) -> None:
 
 
 @pytest.fixture
-def events(receiver: Receiver) -> Iterator[list[dict[str, Any]]]:
+def events(receiver: Receiver) -> list[dict[str, Any]]:
     observer = OpenLineageObserver(http(receiver.url))
     report_a_run(observer)
     assert observer.stats.pending == 0  # run_finished delivered the run before returning
-    yield receiver.events
+    return receiver.events
 
 
 def by_job(events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -162,6 +161,7 @@ def test_it_is_a_run_observer() -> None:
 def test_every_event_validates_against_the_spec(
     events: list[dict[str, Any]], spec: SpecValidator
 ) -> None:
+    spec.unchecked.clear()
     spec.check(events)
     # Facets the vendored spec has no schema for: their fields are checked below against
     # openlineage-python's own classes instead.

@@ -85,7 +85,13 @@ class LineageEmitter:
         # waiting for it until a request succeeds again.
         self._stalled = False
         self._progress = threading.Condition()
-        self._reported = (0, 0)  # failed, dropped at the last report
+        # Reporting each undelivered event once: events are numbered as queued and sent in that
+        # order, so those numbered from `_mark` on are the ones no report has mentioned yet.
+        self._queued = 0  # events ever queued: the next one's number
+        self._next = 0  # number of the next event the sender takes
+        self._mark = 0
+        self._drained = 0  # queued events removed unsent when the emitter closed
+        self._new = {"failed": 0, "dropped": 0}
         self._first_problem: str | None = None
         self._open_runs: dict[str, str] = {}
         self._transport: Any = None
@@ -164,7 +170,9 @@ class LineageEmitter:
             self._count("dropped", "the emitter is closed")
             return
         try:
-            self._queue.put_nowait(event)
+            with self._lock:
+                self._queue.put_nowait((self._queued, event))
+                self._queued += 1
         except queue.Full:
             self._count("dropped", f"queue full ({self.config.queue_size} events waiting)")
             return
@@ -232,7 +240,6 @@ class LineageEmitter:
         with self._lock:
             self._closed = True
         self._wake.set()
-        left = 0
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -240,9 +247,9 @@ class LineageEmitter:
                 break
             self._queue.task_done()
             if item is not _STOP:
-                left += 1
-        if left:
-            self._count("dropped", "not delivered before the emitter closed", amount=left)
+                self._count("dropped", "not delivered before the emitter closed", seq=item[0])
+                with self._lock:
+                    self._drained += 1
         if self.config.active:
             self._report_undelivered()
         thread = self._thread
@@ -274,32 +281,32 @@ class LineageEmitter:
         return self._queue.unfinished_tasks == 0
 
     def _report_undelivered(self) -> None:
-        """One WARNING for what failed or was dropped since the last report (and what is still
-        queued); otherwise the counts at DEBUG."""
+        """One WARNING for the events no report has mentioned yet that failed, were dropped or
+        are still queued; otherwise the counts at DEBUG."""
         stats = self.stats
         with self._lock:
-            new_failed = stats.failed - self._reported[0]
-            new_dropped = stats.dropped - self._reported[1]
-            self._reported = (stats.failed, stats.dropped)
+            failed, dropped = self._new["failed"], self._new["dropped"]
+            queued = max(0, self._queued - self._drained - max(self._mark, self._next))
+            self._mark = self._queued
+            self._new = {"failed": 0, "dropped": 0}
             problem, self._first_problem = self._first_problem, None
         counts = (
             f"sent={stats.sent} failed={stats.failed} dropped={stats.dropped} "
             f"queued={stats.pending}"
         )
-        if not (new_failed or new_dropped or stats.pending):
+        if not (failed or dropped or queued):
             logger.debug("OpenLineage delivery to %s: %s", self._target(), counts)
             return
-        undelivered = []
-        if new_failed or new_dropped:
-            undelivered.append(f"{new_failed + new_dropped} event(s) not delivered")
-        if stats.pending:
-            undelivered.append(f"{stats.pending} still queued")
         logger.warning(
-            "OpenLineage delivery to %s: %s (%s; first problem: %s); the run is not affected",
+            "OpenLineage delivery to %s: %d event(s) not delivered (%d failed, %d dropped, %d "
+            "still queued; first problem: %s); the run is not affected. Totals: %s",
             self._target(),
-            ", ".join(undelivered),
-            counts,
+            failed + dropped + queued,
+            failed,
+            dropped,
+            queued,
             problem or "the backend did not answer in time",
+            counts,
         )
 
     # -- the sender's side -------------------------------------------------------------------
@@ -309,20 +316,24 @@ class LineageEmitter:
             try:
                 if item is _STOP:
                     return
-                self._deliver(item)
+                seq, event = item
+                self._deliver(event, seq)
             except Exception:
                 logger.debug("unexpected error while sending an OpenLineage event", exc_info=True)
             finally:
+                if item is not _STOP:
+                    with self._lock:
+                        self._next = item[0] + 1
                 self._queue.task_done()
                 with self._progress:
                     self._progress.notify_all()
 
-    def _deliver(self, event: Any) -> None:
+    def _deliver(self, event: Any, seq: int) -> None:
         if self._transport is None:
             try:
                 self._transport = make_transport(self.config)
             except Exception as error:
-                self._count("failed", describe_failure(error, self.config.api_key))
+                self._count("failed", describe_failure(error, self.config.api_key), seq=seq)
                 return
         delay = self.config.backoff
         attempt = 0
@@ -340,7 +351,7 @@ class LineageEmitter:
                 )
                 if not retry:
                     self._unhealthy = self._unhealthy or is_transient(error)
-                    self._count("failed", describe_failure(error, self.config.api_key))
+                    self._count("failed", describe_failure(error, self.config.api_key), seq=seq)
                     return
                 attempt += 1
                 logger.debug(
@@ -356,6 +367,9 @@ class LineageEmitter:
             return
 
     def _mark_stalled(self) -> None:
+        with self._lock:
+            if self._first_problem is None:
+                self._first_problem = f"no answer within {self.config.timeout:g} s"
         with self._progress:
             self._stalled = True
             self._progress.notify_all()
@@ -369,11 +383,13 @@ class LineageEmitter:
         if recovered:
             logger.info("OpenLineage backend %s accepts events again", self._target())
 
-    def _count(self, what: str, reason: str, amount: int = 1) -> None:
+    def _count(self, what: str, reason: str, amount: int = 1, seq: int | None = None) -> None:
         # Counted now, reported at the next flush or at exit: one line for an episode, not one
-        # per event.
+        # per event. An event reported as still queued is not reported again when it fails.
         with self._lock:
             setattr(self, f"_{what}", getattr(self, f"_{what}") + amount)
+            if seq is None or seq >= self._mark:
+                self._new[what] += amount
             if self._first_problem is None:
                 self._first_problem = reason
         logger.debug("OpenLineage: %d event(s) %s (%s)", amount, what, reason)
