@@ -3,9 +3,11 @@ OpenLineage events on a real receiver on loopback, valid against the spec."""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -405,3 +407,21 @@ def test_an_unreachable_backend_is_reported_once_at_the_end_of_the_run_with_coun
     assert warnings[0].levelno == logging.WARNING
     observer.close()
     assert len(warnings_from_us(lineage_logs)) == 1  # nothing new at close: not said twice
+
+
+def test_the_file_and_console_transports_write_the_same_valid_events(
+    tmp_path: Path, spec: SpecValidator, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "lineage.jsonl"
+    report_a_run(OpenLineageObserver(LineageConfig(transport="file", endpoint=str(path))))
+    written = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(written) == 11
+    spec.check(written)
+    caplog.set_level(logging.INFO, logger="openlineage")
+    console = OpenLineageObserver(LineageConfig(namespace="console", transport="console"))
+    report_a_run(console)
+    printed = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name.startswith("openlineage")
+    ]
+    assert [e["eventType"] for e in printed] == [e["eventType"] for e in written]
+    spec.check(printed)

@@ -158,8 +158,8 @@ class LineageEmitter:
     emit_lineage_event = emit
 
     def emit_run_event(self, event: Any) -> None:
-        """Queue an openlineage-python ``RunEvent`` built by the caller, as :meth:`emit` does
-        (never blocks, never raises for delivery)."""
+        """Queue a complete ``RunEvent`` (openlineage-python's, or the JSON object of one), as
+        :meth:`emit` does: never blocks, never raises for delivery."""
         if not self.config.active:
             return
         self._adopt_process()

@@ -9,6 +9,10 @@ before materializing it, ABORT when its step succeeds without materializing it (
 Per-asset events have their own run id (a UUIDv5 of the Dagster run id and the asset key, so that
 every process derives the same one) and a ``ParentRunFacet`` pointing at the Dagster run.
 
+floe's dbt assets (their metadata carries ``floe/compute``) are left to the
+:class:`~floe_dagster_lineage.OpenLineageObserver` wherever one with active settings exists in
+the process: it reports them with what dbt measured. A run of nothing else is left to it too.
+
 Which path reports a run is decided per process: a logger whose settings are active *claims* the
 run when Dagster builds it (before the run's first event reaches any handler), and the handler
 leaves claimed runs alone. So a run with both the logger and the handler active is reported once.
