@@ -383,6 +383,7 @@ class Wave:
             passed=seen.status in _PASSED,
             severity="warn" if seen.status == "warn" or severity == "warn" else "error",
             column=test.column if test else None,
+            test_type=test.test_type if test else None,
             message=None if seen.status in _PASSED else seen.message,
             failures=seen.failures,
         )

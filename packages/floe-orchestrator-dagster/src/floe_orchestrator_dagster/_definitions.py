@@ -93,7 +93,7 @@ def build_definitions(
     import dagster as dg
 
     from floe_dagster_assets import dbt_resources, ensure_manifest
-    from floe_dagster_lineage import LineageConfig, with_openlineage
+    from floe_dagster_lineage import LineageConfig, OpenLineageObserver, with_openlineage
     from floe_dagster_schedules import ScheduleBook
 
     compiled = load_artifacts(artifacts)
@@ -125,8 +125,13 @@ def build_definitions(
         default_compute=default_compute,
         manifest_path=manifest,
     )
+    config = lineage or LineageConfig.from_observability(compiled.observability)
+    # Every run of the dbt assets reports to the observer, however it was launched.
     resources = dbt_resources(
-        project, profiles=compiled.dbt_profiles, profiles_dir=settings.dbt_profiles_dir
+        project,
+        profiles=compiled.dbt_profiles,
+        profiles_dir=settings.dbt_profiles_dir,
+        observers=[OpenLineageObserver(config)] if config.active else (),
     )
     # Jobs run what can run: dbt sources are external assets, observed but never materialized.
     floe_assets = dg.AssetSelection.assets(*(a for a in assets if a.is_executable))
@@ -142,5 +147,4 @@ def build_definitions(
         resources=resources,
         loggers=dict(loggers or {}) or None,
     )
-    config = lineage or LineageConfig.from_observability(compiled.observability)
     return with_openlineage(defs, config, dbt_manifest=manifest)
