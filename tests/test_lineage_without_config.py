@@ -21,7 +21,7 @@ import pytest
 from conftest import EXAMPLE, ROOT
 
 sys.path.insert(0, str(ROOT / "examples"))
-from demo import validate_events  # noqa: E402
+from demo import validate_events
 
 NODES = {
     "raw_greenhouses",
