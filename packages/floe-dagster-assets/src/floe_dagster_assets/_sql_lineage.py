@@ -31,8 +31,10 @@ def column_lineage(
 ) -> tuple[ColumnLineage, ...]:
     """For each column of ``output`` (as built), the ``upstream`` columns it comes from.
 
-    ``upstream`` maps each relation the node reads to its columns as built; ``this`` (with
-    ``output``) lets incremental models that read themselves be qualified too.
+    ``upstream`` maps each relation the node reads to its columns as built (empty when unknown:
+    then ``select *`` cannot be expanded); ``this`` (with ``output``) lets incremental models
+    that read themselves be qualified too. With no ``output`` (the warehouse was not asked),
+    every named column of the query is traced.
     """
     try:
         return _trace(sql, dialect, output, upstream, this)
@@ -75,8 +77,9 @@ def _trace(
     scope = build_scope(query)
     if scope is None or not isinstance(query, exp.Query):
         return ()
-    built = {c.name.lower(): c.name for c in output}
-    wanted = [s.alias_or_name for s in query.selects if s.alias_or_name.lower() in built]
+    named = [s.alias_or_name for s in query.selects if s.alias_or_name and s.alias_or_name != "*"]
+    built = {c.name.lower(): c.name for c in output} or {n.lower(): n for n in named}
+    wanted = [name for name in named if name.lower() in built]
     traced = []
     roots = _roots(wanted, query, schema=schema, dialect=dialect, scope=scope, lineage=lineage)
     for name, root in roots.items():

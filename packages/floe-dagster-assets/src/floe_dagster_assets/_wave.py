@@ -325,7 +325,7 @@ class Wave:
         key = relation_key(relation)
         columns = facts.columns.get(key, ())
         lineage: tuple[ColumnLineage, ...] = ()
-        if columns and seen.compiled_sql and self.plan.kinds.get(node) in _LINEAGE_TYPES:
+        if seen.compiled_sql and self.plan.kinds.get(node) in _LINEAGE_TYPES:
             warehouse = self.reporter.warehouse(self.target)
             upstream = {
                 relation_key(i.relation): (
@@ -336,7 +336,7 @@ class Wave:
             }
             lineage = column_lineage(
                 seen.compiled_sql,
-                dialect=warehouse.adapter if warehouse else "",
+                dialect=(warehouse.adapter if warehouse else "") or self._adapter,
                 output=columns,
                 upstream=upstream,
                 this=relation,
@@ -429,6 +429,10 @@ class Wave:
             self.outcome.blocked.add(node)
 
     # -- lookups ------------------------------------------------------------------------
+    @property
+    def _adapter(self) -> str:
+        return self.plan.index.adapter_type if self.plan.index else ""
+
     @property
     def _target_name(self) -> str:
         return self.target or "(default)"
