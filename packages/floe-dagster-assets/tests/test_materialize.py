@@ -154,6 +154,7 @@ def test_a_failing_model_fails_with_dbt_message_and_downstream_does_not_run(
         k: v.value for k, v in failure.step_failure_data.user_failure_data.metadata.items()
     }
     assert failure_metadata["failed_nodes"] == ["broken_yield"]
+    assert failure_metadata["failed_tests"] == []  # the warn-severity test blocks nothing
     assert failure_metadata["not_run"] == ["after_broken", "skipped_by_dbt"]
     (error,) = failure_metadata["errors"]
     assert error["node"] == "broken_yield"

@@ -137,7 +137,8 @@ def run_selection(context: dg.AssetExecutionContext, plan: RunPlan) -> Iterator[
             description=failure,
             metadata={
                 "failures": dg.MetadataValue.json(outcome.failures),
-                "failed_nodes": dg.MetadataValue.json(_failed_nodes(outcome)),
+                "failed_nodes": dg.MetadataValue.json(_failed(outcome, "node")),
+                "failed_tests": dg.MetadataValue.json(_failed(outcome, "test")),
                 "errors": dg.MetadataValue.json(outcome.errors),
                 "not_run": dg.MetadataValue.json(sorted(set(outcome.skipped))),
             },
@@ -199,8 +200,13 @@ def _run_results(target_path: Path) -> list[dict[str, Any]]:
     return [r for r in results if isinstance(r, dict)]
 
 
-def _failed_nodes(outcome: Outcome) -> list[str]:
-    return list(dict.fromkeys(e["node"] for e in outcome.errors if e.get("node")))
+def _failed(outcome: Outcome, what: str) -> list[str]:
+    """Names of the failed models, seeds and snapshots (``node``) or dbt tests (``test``)."""
+    if what == "node":
+        names = (e.get("node") for e in outcome.errors if e.get("resource_type") != "test")
+    else:
+        names = (e.get("test") for e in outcome.errors)
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def _describe(outcome: Outcome) -> str:
