@@ -49,3 +49,24 @@ def test_select_star_expands_with_the_types_as_built_and_keeps_their_spelling() 
 
 def test_what_sqlglot_cannot_parse_gets_no_lineage() -> None:
     assert column_lineage("select from where (", dialect="duckdb", output=(), upstream={}) == ()
+
+
+def test_set_operations_trace_each_branch_by_position_and_count_star_reads_no_column() -> None:
+    sql = (
+        'select order_id as id, count(*) as n from "shop"."raw"."orders" group by 1 '
+        'union all select customer_id, 0 from "shop"."raw"."customers"'
+    )
+    lineage = column_lineage(sql, dialect="duckdb", output=(), upstream=TYPES)
+    assert _traced(lineage) == {
+        "id": {("orders", "order_id"), ("customers", "customer_id")},
+        "n": set(),
+    }
+
+
+def test_a_recursive_cte_ends() -> None:
+    sql = (
+        'with recursive r as (select customer_id as n from "shop"."raw"."customers" '
+        "union all select n + 1 from r where n < 3) select n from r"
+    )
+    lineage = column_lineage(sql, dialect="duckdb", output=(), upstream=TYPES)
+    assert _traced(lineage) == {"n": {("customers", "customer_id")}}

@@ -1,9 +1,14 @@
 """Column lineage from the SQL dbt compiled, with sqlglot, as dagster-dbt derives it.
 
-The query is qualified once against the column types of its upstream relations (so ``select *``
-expands) and every output column is traced to the upstream columns it is computed from. Ephemeral
-models are CTEs in the compiled SQL, so the trace goes through them to real relations. Whatever
-sqlglot cannot parse or trace yields no lineage for that node or column, never an error.
+The query is qualified once by sqlglot against the column types of its upstream relations (so
+``select *`` expands and every column names its table), then each output column is traced to
+the upstream columns its expression reads, through CTEs, subqueries and set operations. Ephemeral
+models are CTEs in the compiled SQL, so the trace goes through them to real relations.
+
+The trace walks sqlglot's scopes itself rather than calling ``sqlglot.lineage``: same answers
+on the example and on a generated 200-model project, about ten times faster (``lineage`` builds
+a node graph and re-renders SQL for every column), which keeps the metadata cheap next to dbt.
+Whatever sqlglot cannot parse or qualify yields no lineage for that node, never an error.
 """
 
 from __future__ import annotations
@@ -51,7 +56,6 @@ def _trace(
     this: Relation | None,
 ) -> tuple[ColumnLineage, ...]:
     from sqlglot import MappingSchema, exp, parse_one
-    from sqlglot.lineage import lineage
     from sqlglot.optimizer.qualify import qualify
     from sqlglot.optimizer.scope import build_scope
 
@@ -79,22 +83,17 @@ def _trace(
         return ()
     named = [s.alias_or_name for s in query.selects if s.alias_or_name and s.alias_or_name != "*"]
     built = {c.name.lower(): c.name for c in output} or {n.lower(): n for n in named}
-    wanted = [name for name in named if name.lower() in built]
+    tracer = _Tracer()
     traced = []
-    roots = _roots(wanted, query, schema=schema, dialect=dialect, scope=scope, lineage=lineage)
-    for name, root in roots.items():
+    for name in named:
+        if name.lower() not in built:
+            continue
         inputs: dict[tuple[RelationKey, str], tuple[Relation, str]] = {}
-        for node in root.walk():
-            if node.downstream:
-                continue  # only leaves name upstream columns
-            table = node.expression.find(exp.Table) if node.expression else None
-            if table is None:
-                continue
+        for table, column in tracer.trace(scope, name):
             key = _key(table)
             if key in upstream:
-                column = exp.to_column(node.name).name
-                relation = upstream[key][0]
-                inputs[(key, column.lower())] = (relation, _as_built(column, upstream[key][1]))
+                relation, columns = upstream[key]
+                inputs[(key, column.lower())] = (relation, _as_built(column, columns))
         traced.append(
             ColumnLineage(
                 column=built[name.lower()],
@@ -105,27 +104,43 @@ def _trace(
     return tuple(traced)
 
 
-def _roots(
-    names: Sequence[str], query: Any, *, schema: Any, dialect: str, scope: Any, lineage: Any
-) -> dict[str, Any]:
-    """sqlglot's lineage graph of each output column, sharing one walk where sqlglot can.
+class _Tracer:
+    """The relation columns an output column of a qualified query reads, scope by scope."""
 
-    Recent sqlglot traces every column in one call (``column=None``) over the already qualified
-    scope without copying the query (about half the time); older releases take one column per
-    call.
-    """
-    try:
-        every = lineage(None, query, schema=schema, dialect=dialect, scope=scope, copy=False)
-        return {name: every[name] for name in names if name in every}
-    except Exception:
-        pass
-    roots = {}
-    for name in names:
-        try:
-            roots[name] = lineage(name, query, schema=schema, dialect=dialect, scope=scope)
-        except Exception as error:
-            logger.debug("no lineage for column %s: %s", name, error)
-    return roots
+    def __init__(self) -> None:
+        self._memo: dict[tuple[int, str | None, int | None], set[tuple[Any, str]]] = {}
+
+    def trace(
+        self, scope: Any, name: str | None = None, index: int | None = None
+    ) -> set[tuple[Any, str]]:
+        from sqlglot import exp
+        from sqlglot.optimizer.scope import Scope
+
+        key = (id(scope), name, index)
+        if key in self._memo:
+            return self._memo[key]
+        found: set[tuple[Any, str]] = set()
+        self._memo[key] = found  # also ends a cycle (a recursive CTE)
+        query = scope.expression
+        selects = query.selects
+        if index is None:
+            index = next((i for i, s in enumerate(selects) if s.alias_or_name == name), None)
+        if index is None or index >= len(selects):
+            return found
+        if isinstance(query, exp.SetOperation):
+            # union/intersect/except: the column at the same position in every branch.
+            # sqlglot renamed the branches (union_scopes, then set_operation_scopes).
+            branches = getattr(scope, "set_operation_scopes", None) or scope.union_scopes
+            for branch in branches:
+                found |= self.trace(branch, index=index)
+            return found
+        for column in selects[index].find_all(exp.Column):
+            source = scope.sources.get(column.table)
+            if isinstance(source, exp.Table):
+                found.add((source, column.name))
+            elif isinstance(source, Scope):
+                found |= self.trace(source, column.name)
+        return found
 
 
 # dbt adapter types whose sqlglot dialect has another name.
