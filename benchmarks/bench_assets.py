@@ -105,7 +105,12 @@ def worker(implementation: str, manifest_path: Path, project: Path) -> dict[str,
             assets = floe_dagster_assets.create_assets_from_transforms(
                 transforms, project_dir=project, manifest=manifest, profiles=PROFILES
             )
-            resources = {"dbt": none}
+            resources = {
+                "dbt": none,
+                floe_dagster_assets.RUN_OBSERVERS_RESOURCE_KEY: (
+                    floe_dagster_assets.run_observers_resource()
+                ),
+            }
         else:
 
             @dagster_dbt.dbt_assets(manifest=manifest)

@@ -9,7 +9,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from floe_dagster_assets import create_assets_from_transforms
+from floe_dagster_assets import (
+    RUN_OBSERVERS_RESOURCE_KEY,
+    create_assets_from_transforms,
+    run_observers_resource,
+)
 from floe_orchestrator_contract import TransformConfig
 
 
@@ -36,7 +40,13 @@ def _resolve(project: Path, models: dict[str, list[str]], manifest: dict[str, An
     assets = create_assets_from_transforms(
         transforms, project_dir=project, manifest=manifest, profiles=profiles
     )
-    defs = dg.Definitions(assets=assets, resources={"dbt": dg.ResourceDefinition.none_resource()})
+    defs = dg.Definitions(
+        assets=assets,
+        resources={
+            "dbt": dg.ResourceDefinition.none_resource(),
+            RUN_OBSERVERS_RESOURCE_KEY: run_observers_resource(),
+        },
+    )
     return defs.resolve_implicit_global_asset_job_def()
 
 
