@@ -5,7 +5,8 @@ the test builds one for real. dbt-core never reports ``no-op`` or ``reused`` for
 is for exposures and saved queries; ``reused`` comes from dbt Fusion's state-aware runs), so that
 test records the real dbt-core event stream and ``run_results.json`` of the example, rewrites the
 two nodes' statuses to those words, and replays it through a stand-in ``dbt`` executable: the
-same ``DbtCliResource`` subprocess and the same code path as every run.
+same ``DbtCliResource`` subprocess and the same code path as every run. The same recording, cut
+after a node started, stands for a dbt that dies mid-run.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pytest
 
 from floe_orchestrator_contract import TransformConfig
 
@@ -79,25 +82,40 @@ def test_a_partly_built_microbatch_model_is_materialized_and_its_failed_batches_
     assert "readings_feed_of_2026 does not exist" in node_result.message
 
 
-def test_nodes_dbt_reports_as_no_op_or_reused_are_materialized(
-    greenhouse: Any, tmp_path: Path
-) -> None:
-    resources = greenhouse.resources()
-    dbt = resources["dbt"]
-    recording = _record(greenhouse.project, dbt, tmp_path / "recorded")
-    statuses = {"seed.greenhouse.raw_harvests": "no-op", "model.greenhouse.stg_harvests": "reused"}
-    replay = _replaying_dbt(_rewritten(recording, statuses), tmp_path)
+@pytest.fixture(scope="module")
+def recorded(greenhouse_copy: Callable[[str], Any], tmp_path_factory: Any) -> tuple[Any, Any]:
+    """A copy of the example, and a real dbt-core build of two of its nodes there."""
+    greenhouse = greenhouse_copy("recorded")
+    dbt = greenhouse.resources()["dbt"]
+    return greenhouse, _record(greenhouse.project, dbt, tmp_path_factory.mktemp("recording"))
+
+
+def _replay(greenhouse: Any, recording: dict[str, Any], directory: Path) -> Any:
+    """Materialize the two nodes with a dbt that replays ``recording``; a fresh observer."""
     from dagster_dbt import DbtCliResource
 
+    greenhouse.observer = type(greenhouse.observer)()
+    resources = greenhouse.resources()
+    dbt = resources["dbt"]
     resources["dbt"] = DbtCliResource(
-        project_dir=dbt.project_dir, profiles_dir=dbt.profiles_dir, dbt_executable=str(replay)
+        project_dir=dbt.project_dir,
+        profiles_dir=dbt.profiles_dir,
+        dbt_executable=str(_replaying_dbt(recording, directory)),
     )
-    result = dg.materialize(
+    return dg.materialize(
         greenhouse.create_assets(),
         resources=resources,
         selection=["raw_harvests", "stg_harvests"],
         raise_on_error=False,
     )
+
+
+def test_nodes_dbt_reports_as_no_op_or_reused_are_materialized(
+    recorded: tuple[Any, Any], tmp_path: Path
+) -> None:
+    greenhouse, recording = recorded
+    statuses = {"seed.greenhouse.raw_harvests": "no-op", "model.greenhouse.stg_harvests": "reused"}
+    result = _replay(greenhouse, _rewritten(recording, statuses), tmp_path)
     assert result.success
     metadata = _materializations(result)
     assert metadata["raw_harvests"]["dbt/status"] == "no-op"
@@ -111,6 +129,26 @@ def test_nodes_dbt_reports_as_no_op_or_reused_are_materialized(
         "no-op",
     )
     assert results["stg_harvests"].dbt_status == "reused"
+
+
+def test_a_dbt_that_dies_mid_run_fails_the_step_and_no_node_is_left_unreported(
+    recorded: tuple[Any, Any], tmp_path: Path
+) -> None:
+    greenhouse, recording = recorded
+    # The stream up to the second node's start, then dbt is gone: no results, no run_results.
+    starts = [i for i, line in enumerate(recording["lines"]) if '"LogStartLine"' in line]
+    cut = {"lines": recording["lines"][: starts[1] + 1], "run_results": None}
+    result = _replay(greenhouse, cut, tmp_path)
+    assert not result.success
+    # What dbt reported built before it died is materialized; the rest is not.
+    assert set(_materializations(result)) == {"raw_harvests"}
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "dbt: 1 failure(s)" in failure.step_failure_data.user_failure_data.description
+    results = greenhouse.observer.results()
+    # The seed had its result line before the cut; the model started and never finished.
+    assert results["raw_harvests"].dbt_status == "success"
+    assert results["stg_harvests"].status == "failed"
+    assert greenhouse.observer.calls[-1][2] is True  # run_finished(failed=True)
 
 
 def _record(project: Path, dbt: Any, target_path: Path) -> dict[str, Any]:
@@ -161,6 +199,7 @@ def _replaying_dbt(recording: dict[str, Any], directory: Path) -> Path:
         "target = pathlib.Path(os.environ['DBT_TARGET_PATH'])\n"
         "target.mkdir(parents=True, exist_ok=True)\n"
         "for line in recording['lines']:\n    print(line, flush=True)\n"
+        "if recording['run_results'] is None:\n    raise SystemExit(2)\n"
         "(target / 'run_results.json').write_text(json.dumps(recording['run_results']))\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)

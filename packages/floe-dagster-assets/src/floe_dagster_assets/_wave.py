@@ -166,14 +166,18 @@ class Wave:
                 tests.setdefault(check.node, []).append(self._test_outcome(seen, check.name))
         for node, outcomes in tests.items():
             self.reporter.tested(node, self.target, outcomes)
-        uids = self.plan.uid_of_node
-        unreported = [n for n in self.nodes if n in self.selected and uids[n] not in self._seen]
-        if unreported and dbt_error is not None:
-            # dbt stopped before running anything (a compile or connection error): its words.
+        if dbt_error is not None:
+            # dbt ended without results (a compile or connection error, a crash): its words.
             self.outcome.fail(
                 dbt_error, resource_type="dbt", target=self._target_name, message=dbt_error
             )
             self.outcome.blocked.update(self.nodes)
+        uids = self.plan.uid_of_node
+        unreported = [
+            n
+            for n in self.nodes
+            if n in self.selected and not getattr(self._seen.get(uids[n]), "status", "")
+        ]
         if unreported:
             self.reporter.aborted(
                 unreported, self.target, dbt_error or "dbt reported no result for it"
@@ -349,7 +353,9 @@ class Wave:
     def _report(self, node: str, seen: _Seen, facts: WarehouseFacts | None) -> None:
         if not self.reporter.observed or node not in self.selected:
             return
-        if seen.status == "skipped" or not seen.status:
+        if not seen.status:
+            return  # reported with the other nodes dbt said nothing about
+        if seen.status == "skipped":
             self.reporter.aborted([node], self.target, "an upstream node failed")
             return
         node_facts = self._facts_of.get(node) if facts is not None else None
