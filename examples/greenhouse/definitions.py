@@ -3,8 +3,9 @@
     cd examples/greenhouse && dagster dev -f definitions.py
 
 shows the same assets, checks and schedules the demo materializes. Lineage follows the artifacts'
-``observability`` block, or your OpenLineage settings (OPENLINEAGE_URL, openlineage.yml); the
-``dagster.yaml`` beside this file turns it on for runs launched from the UI too.
+``observability`` block, or your OpenLineage settings (OPENLINEAGE_URL, openlineage.yml), for
+every run of the dbt assets however it is launched; the ``dagster.yaml`` beside this file adds
+the instance-level handler for any other assets.
 """
 
 from __future__ import annotations
