@@ -184,6 +184,7 @@ def _invoke(
     target_path = Path(wave.plan.target_path, f"floe-{context.run.run_id[:8]}-wave{label}")
     context.log.info(f"dbt wave {label}: target {target or '(default)'}, {len(selectors)} node(s)")
     invocation = dbt.cli(args, raise_on_error=False, target_path=target_path)
+    wave.target_dir = Path(invocation.target_path)
     for event in invocation.stream_raw_events():
         yield from wave.observe(event.raw_event)
     results = _run_results(Path(invocation.target_path))

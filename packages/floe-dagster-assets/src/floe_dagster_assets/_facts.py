@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from floe_orchestrator_contract import ColumnInfo, Relation, Warehouse
 
-__all__ = ["RelationKey", "WarehouseFacts", "fetch_facts", "relation_key"]
+__all__ = ["RelationKey", "WarehouseFacts", "fetch_facts", "gives_facts", "relation_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,18 @@ class WarehouseFacts:
     row_counts: dict[RelationKey, int] = field(default_factory=dict)
 
 
+def gives_facts(warehouse: Warehouse | None) -> bool:
+    """Whether :func:`fetch_facts` can ask this warehouse anything (a DuckDB file)."""
+    # Local files only: the resolved path is absolute; md:, s3:, ... are left as written.
+    return bool(
+        warehouse is not None
+        and warehouse.adapter == "duckdb"
+        and warehouse.path
+        and Path(warehouse.path).is_absolute()
+        and not warehouse.host
+    )
+
+
 def fetch_facts(
     warehouse: Warehouse | None, describe: Iterable[Relation], count: Iterable[Relation]
 ) -> WarehouseFacts:
@@ -49,7 +62,7 @@ def fetch_facts(
     describe, count = list(describe), list(count)
     if warehouse is None or not (describe or count):
         return WarehouseFacts()
-    if warehouse.adapter == "duckdb" and warehouse.path and warehouse.path != ":memory:":
+    if gives_facts(warehouse) and warehouse.path:
         return _duckdb_facts(warehouse.path, describe, count)
     logger.debug("no runtime facts for %s relations (DuckDB files only)", warehouse.adapter)
     return WarehouseFacts()

@@ -101,7 +101,7 @@ class RunReporter:
         return self._warehouses[target]
 
     def relation(self, node: str) -> Relation | None:
-        dbt_node = self._dbt_node(node)
+        dbt_node = self.dbt_node(node)
         if dbt_node is None:
             return None
         return Relation(dbt_node.database or None, dbt_node.schema or None, dbt_node.alias)
@@ -115,7 +115,7 @@ class RunReporter:
 
     def _resolve_inputs(self, node: str) -> Iterable[Input]:
         index = self.plan.index
-        dbt_node = self._dbt_node(node)
+        dbt_node = self.dbt_node(node)
         if index is None or dbt_node is None:
             return []
         seen: dict[str, Input] = {}
@@ -141,7 +141,7 @@ class RunReporter:
                 seen[uid] = Input(relation, self.plan.source_keys.get(uid))
         return seen.values()
 
-    def _dbt_node(self, node: str) -> DbtNode | None:
+    def dbt_node(self, node: str) -> DbtNode | None:
         index = self.plan.index
         if index is None:
             return None
@@ -156,7 +156,7 @@ class RunReporter:
     # -- reports ------------------------------------------------------------------------
     def node_run(self, node: str, target: str | None) -> NodeRun:
         if node not in self._node_runs:
-            dbt_node = self._dbt_node(node)
+            dbt_node = self.dbt_node(node)
             self._node_runs[node] = NodeRun(
                 unique_id=dbt_node.unique_id if dbt_node else node,
                 name=node,

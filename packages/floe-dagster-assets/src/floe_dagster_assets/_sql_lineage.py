@@ -134,8 +134,10 @@ class _Tracer:
             for branch in branches:
                 found |= self.trace(branch, index=index)
             return found
+        only = next(iter(scope.sources.values())) if len(scope.sources) == 1 else None
         for column in selects[index].find_all(exp.Column):
-            source = scope.sources.get(column.table)
+            # Unknown columns stay unqualified: with one source, that is where they come from.
+            source = scope.sources.get(column.table) if column.table else only
             if isinstance(source, exp.Table):
                 found.add((source, column.name))
             elif isinstance(source, Scope):

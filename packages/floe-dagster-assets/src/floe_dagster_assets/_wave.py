@@ -6,7 +6,9 @@ gives the final status, the database's message and the compiled SQL. Starts reac
 they happen. Results are turned into materializations and check results when the invocation
 ends, so each can carry what the warehouse then says about the relation (row count, column
 types) and the column lineage of its compiled SQL, computed once for Dagster and observers alike.
-With runtime metadata off they are yielded as dbt reports them instead.
+Where the warehouse has nothing to tell (runtime metadata off, or not a DuckDB file) they are
+yielded as dbt reports them instead, with column lineage from the compiled SQL dbt just wrote:
+waiting costs Dagster's handling of every event after dbt ended rather than while it runs.
 
 ``no-op``, ``reused`` (dbt Fusion, state-aware runs), ``partial success`` (microbatch) and
 ``warn`` count as materialized, with dbt's status in the metadata.
@@ -18,13 +20,14 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from floe_orchestrator_contract import ColumnInfo, ColumnLineage, DataTestOutcome, NodeResult
 
-from ._facts import WarehouseFacts, fetch_facts, relation_key
+from ._facts import WarehouseFacts, fetch_facts, gives_facts, relation_key
 from ._report import RunReporter, parse_time
 from ._sql_lineage import column_lineage
 
@@ -104,8 +107,20 @@ class Wave:
     nodes: Sequence[str]
     selected: set[str]
     runtime_metadata: bool = True
+    #: The invocation's own target folder (its ``compiled/`` SQL), once dbt was started.
+    target_dir: Path | None = None
     _seen: dict[str, _Seen] = field(default_factory=dict)
     _facts_of: dict[str, _NodeFacts] = field(default_factory=dict)
+    _deferred: bool | None = None
+
+    @property
+    def deferred(self) -> bool:
+        """Whether results wait for the end of dbt, to carry what the warehouse then says."""
+        if self._deferred is None:
+            self._deferred = self.runtime_metadata and gives_facts(
+                self.reporter.warehouse(self.target)
+            )
+        return self._deferred
 
     # -- while dbt runs -----------------------------------------------------------------
     def observe(self, raw: Mapping[str, Any]) -> Iterator[Event]:
@@ -143,7 +158,9 @@ class Wave:
             seen.execution_time = float(data["execution_time"])
         if data.get("num_failures") is not None:
             seen.failures = int(data["num_failures"])
-        if not self.runtime_metadata:
+        if not self.deferred:
+            if self.runtime_metadata and node is not None and seen.status in MATERIALIZED:
+                self._live_lineage(node, seen)
             yield from self._events(seen, None)
 
     # -- once dbt ended -----------------------------------------------------------------
@@ -152,7 +169,7 @@ class Wave:
     ) -> Iterator[Event]:
         self._merge(results)
         built = [s for s in self._seen.values() if s.status in MATERIALIZED and self._node(s.uid)]
-        facts = self._facts(built) if self.runtime_metadata and built else None
+        facts = self._facts(built) if self.deferred and built else None
         tests: dict[str, list[DataTestOutcome]] = {}
         for seen in self._seen.values():
             yield from self._events(seen, facts)
@@ -315,17 +332,33 @@ class Wave:
             logger.warning("runtime metadata left out: %s: %s", type(error).__name__, error)
             return WarehouseFacts()
 
+    def _live_lineage(self, node: str, seen: _Seen) -> None:
+        """Column lineage from the SQL dbt compiled for ``node`` in this invocation, as it ends."""
+        dbt_node = self.reporter.dbt_node(node)
+        if self.target_dir is None or dbt_node is None or not dbt_node.path:
+            return
+        package = dbt_node.unique_id.split(".")[1]
+        try:
+            sql = (self.target_dir / "compiled" / package / dbt_node.path).read_text()
+        except OSError:
+            return  # seeds, and snapshots before dbt 1.12, have no compiled SQL
+        seen.compiled_sql = seen.compiled_sql or sql
+        self._facts_of[node] = self._compute(node, seen, WarehouseFacts())
+
     def _node_facts(
         self, node: str, seen: _Seen, facts: WarehouseFacts | None
     ) -> _NodeFacts | None:
-        if facts is None:
-            return None
         cached = self._facts_of.get(node)
-        if cached is not None:
+        if cached is not None or facts is None:
             return cached
+        result = self._compute(node, seen, facts)
+        self._facts_of[node] = result
+        return result
+
+    def _compute(self, node: str, seen: _Seen, facts: WarehouseFacts) -> _NodeFacts:
         relation = self.reporter.relation(node)
         if relation is None:
-            return None
+            return _NodeFacts(None, (), ())
         key = relation_key(relation)
         columns = facts.columns.get(key, ())
         lineage: tuple[ColumnLineage, ...] = ()
@@ -345,9 +378,7 @@ class Wave:
                 upstream=upstream,
                 this=relation,
             )
-        result = _NodeFacts(facts.row_counts.get(key), columns, lineage)
-        self._facts_of[node] = result
-        return result
+        return _NodeFacts(facts.row_counts.get(key), columns, lineage)
 
     # -- observers and failures ---------------------------------------------------------
     def _report(self, node: str, seen: _Seen, facts: WarehouseFacts | None) -> None:
@@ -358,7 +389,7 @@ class Wave:
         if seen.status == "skipped":
             self.reporter.aborted([node], self.target, "an upstream node failed")
             return
-        node_facts = self._facts_of.get(node) if facts is not None else None
+        node_facts = self._facts_of.get(node)
         status = "success" if seen.status in MATERIALIZED else "failed"
         started = seen.started_at
         finished = seen.finished_at
