@@ -109,3 +109,12 @@ def test_a_good_file_is_read(tmp_path: Path) -> None:
     path = tmp_path / "doc.json"
     path.write_text(json.dumps({"a": [1, 2.5, "x", None, True]}))
     assert read_json_file(path) == {"a": [1, 2.5, "x", None, True]}
+
+
+def test_a_well_shaped_document_with_a_cycle_is_refused(artifacts_dict: dict[str, Any]) -> None:
+    artifacts_dict["transforms"]["models"] = [
+        {"name": "a", "compute": "duckdb", "depends_on": ["b"]},
+        {"name": "b", "compute": "duckdb", "depends_on": ["a"]},
+    ]
+    with pytest.raises(ContractValidationError, match="dependency cycle: a -> b -> a"):
+        CompiledArtifacts.from_dict(artifacts_dict)

@@ -36,7 +36,10 @@ def load_artifacts(
         return CompiledArtifacts.from_file(artifacts)
     if isinstance(artifacts, str):
         return CompiledArtifacts.from_json(artifacts)
-    return CompiledArtifacts.from_dict(dict(artifacts))
+    # Anything else (a list, None) is refused by from_dict with a ContractValidationError.
+    return CompiledArtifacts.from_dict(
+        dict(artifacts) if isinstance(artifacts, Mapping) else artifacts
+    )
 
 
 def _project_dir(settings: PluginSettings) -> Path:
