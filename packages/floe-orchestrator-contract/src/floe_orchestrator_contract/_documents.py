@@ -116,9 +116,9 @@ def check_json_document(data: Any) -> list[str]:
             if isinstance(node, float) and not math.isfinite(node):
                 problems.append(f"{where}: {node} is not a JSON number (allowed: a finite number)")
             elif isinstance(node, int) and node.bit_length() > _MAX_INT_BITS:
+                digits = int(node.bit_length() * math.log10(2)) + 1
                 problems.append(
-                    f"{where}: an integer of about {int(node.bit_length() / 3.32)} digits "
-                    "(allowed: at most 4300 digits)"
+                    f"{where}: an integer of about {digits} digits (allowed: at most 4300 digits)"
                 )
             continue
         if children and depth >= MAX_JSON_DEPTH:

@@ -36,7 +36,7 @@ _IDENTIFIER_RULE = "a SQL identifier: letters, digits and underscores, not start
 # What a message shows: the first problems, each clipped, then a count of the rest. A 2,000-model
 # cycle or 300,000 unknown models must not print megabytes; ``problems`` keeps every one in full.
 _MAX_LISTED = 20
-_MAX_ONE_LINE = 5
+_MAX_ONE_LINE = 3
 _MAX_PROBLEM_CHARS = 300
 
 
