@@ -68,6 +68,12 @@ def _long_int(tmp: Path, artifacts: dict[str, Any]) -> list[str]:
     return ["inspect", _write(tmp / "long.json", text)]
 
 
+def _two_schedules(tmp: Path, artifacts: dict[str, Any]) -> list[str]:
+    (first,) = artifacts["schedules"]
+    artifacts["schedules"].append({**first, "cron": "0 18 * * *"})
+    return ["inspect", _write(tmp / "schedules.json", artifacts)]
+
+
 MISTAKES: dict[str, tuple[Callable[[Path, dict[str, Any]], list[str]], str]] = {
     "deeply-nested-json": (_deep, "nested too deeply"),
     "nan-in-dbt-profiles": (_nan_profile, "NaN is not a JSON number"),
@@ -76,6 +82,7 @@ MISTAKES: dict[str, tuple[Callable[[Path, dict[str, Any]], list[str]], str]] = {
     "fifo-as-artifacts": (_fifo, "is a FIFO"),
     "2000-model-cycle": (_cycle, "dependency cycle: "),
     "300000-unknown-models": (_unknown, "and 299997 more problems"),
+    "two-schedules-for-one-job": (_two_schedules, "'greenhouse_daily' duplicates schedules[0]"),
 }
 
 

@@ -101,9 +101,11 @@ def build_definitions(
 
     compiled = load_artifacts(artifacts)
     transforms = compiled.to_transform_configs()
-    # Schedules: the artifacts' own, then those of schedule_job() (the latest request wins).
+    # Schedules: the artifacts' own (two for one job are an error), then those of schedule_job(),
+    # which replace the artifacts' for the same job.
     book = ScheduleBook()
-    book.add_all([*compiled.schedules, *schedules.entries()])
+    book.add_all(compiled.schedules)
+    book.add_all(schedules.entries())
     if not transforms:
         if len(book):
             logger.warning(
