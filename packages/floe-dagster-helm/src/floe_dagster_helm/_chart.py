@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ._merge import coalesce_like_helm, plain_tree
 from ._quantity import check_resource_requirements
+from ._secrets import CREDENTIAL_RULE, credential_slots, redact_credentials
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -33,10 +33,6 @@ _SUBCHART_DIR = f"charts/{SUBCHART}"
 _RESOURCE_KEYS = frozenset({"resources", "initContainerResources"})
 # Free-form Kubernetes manifests: their "resources" (e.g. RBAC rules) are not container resources.
 _FREE_FORM_KEYS = frozenset({"extraManifests"})
-_PASSWORD_KEY = re.compile("password", re.IGNORECASE)
-# Keys that *name* where a password lives (a Secret, a key in it, a file), e.g. bitnami's
-# ``existingSecretPasswordKey``: they hold no password themselves.
-_REFERENCE_SUFFIX = re.compile(r"(key|secret|secretname|ref|file|path)$", re.IGNORECASE)
 _MAX_MESSAGE = 300
 
 
@@ -92,10 +88,9 @@ def validate_helm_values(values: Mapping[str, Any]) -> list[str]:
         return [f"values: {type(values).__name__} given (allowed: a mapping of chart values)"]
     values = plain_tree(values)
     problems = check_plain_passwords(values)
-    # Schema messages quote the offending value: keep any password out of them (``values`` is
-    # our own plain copy here, made of dicts).
-    for _, node, key in _password_slots(values):
-        cast("dict[str, Any]", node)[key] = "<redacted>"
+    # Schema messages quote the offending value: keep any credential out of them (``values`` is
+    # our own plain copy here, made of dicts and lists).
+    redact_credentials(values)
     merged = coalesce_like_helm(chart_defaults(), values)
     problems += _schema_problems(_validator(False), merged, "")
     user_code = merged.get(SUBCHART)
@@ -113,50 +108,8 @@ def validate_helm_values(values: Mapping[str, Any]) -> list[str]:
 
 
 def check_plain_passwords(values: Mapping[str, Any]) -> list[str]:
-    """Where ``values`` holds a password in plain text (never the password itself)."""
-    rule = (
-        "a plain-text password is not allowed in values (allowed: leave it empty and keep the "
-        "password in an existing Kubernetes Secret, e.g. ExternalPostgres(existing_secret=...) "
-        "or envSecrets)"
-    )
-    return [f"{where}: {rule}" for where, _, _ in _password_slots(values)]
-
-
-def _password_slots(values: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], str]]:
-    """(path, mapping, key) of every plain-text password: a ``*password*`` key with a value, or
-    an env entry named ``*PASSWORD*`` with a literal ``value``. Names of Secrets, keys and files
-    that hold a password are references, not passwords."""
-    slots: list[tuple[str, Mapping[str, Any], str]] = []
-    for where, key, value, node in _walk(values, ""):
-        if _PASSWORD_KEY.search(key) and not _REFERENCE_SUFFIX.search(key) and _is_set(value):
-            slots.append((where, node, key))
-        elif (
-            key == "name"
-            and isinstance(value, str)
-            and _PASSWORD_KEY.search(value)
-            and not _REFERENCE_SUFFIX.search(value)
-            and _is_set(node.get("value"))
-        ):
-            slots.append((f"{where.rsplit('.', 1)[0]}.value", node, "value"))
-    return slots
-
-
-def _is_set(value: object) -> bool:
-    return value not in (None, "") and not isinstance(value, bool)
-
-
-def _walk(node: Any, where: str) -> Iterator[tuple[str, str, Any, Mapping[str, Any]]]:
-    """(path, key, value, parent) for every key of every mapping inside ``node``."""
-    stack: list[tuple[Any, str]] = [(node, where)]
-    while stack:
-        current, path = stack.pop()
-        if isinstance(current, Mapping):
-            for key, value in current.items():
-                child = f"{path}.{key}" if path else str(key)
-                yield child, str(key), value, current
-                stack.append((value, child))
-        elif isinstance(current, list):
-            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(current))
+    """Where ``values`` holds a password or other credential in plain text (never the value)."""
+    return sorted(f"{where}: {CREDENTIAL_RULE}" for where, _, _ in credential_slots(values))
 
 
 def _resource_objects(values: Mapping[str, Any], where: str) -> Iterator[tuple[str, Any]]:

@@ -37,7 +37,7 @@ _IDENTIFIER_RULE = "a SQL identifier: letters, digits and underscores, not start
 # cycle or 300,000 unknown models must not print megabytes; ``problems`` keeps every one in full.
 _MAX_LISTED = 20
 _MAX_ONE_LINE = 3
-_MAX_PROBLEM_CHARS = 300
+_MAX_PROBLEM_CHARS = 1000
 
 
 class ContractValidationError(ValueError):
