@@ -49,9 +49,7 @@ def read_json_file(path: str | os.PathLike[str], subject: str = "invalid JSON do
     target = Path(path)
     kind = _kind(target.stat().st_mode)
     if kind is not None:
-        raise ContractValidationError(
-            subject, [f"{target}: is {kind} (allowed: a regular file holding a JSON object)"]
-        )
+        raise ContractValidationError(subject, [f"{target}: is {kind} (allowed: a JSON file)"])
     # O_NONBLOCK: if the path was swapped for a FIFO since the check, opening it does not hang.
     descriptor = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(descriptor, "rb") as stream:

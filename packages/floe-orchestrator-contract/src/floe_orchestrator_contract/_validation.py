@@ -60,7 +60,7 @@ class ContractValidationError(ValueError):
 
     def one_line(self) -> str:
         """The subject and the first few problems on one line, with a count of the rest."""
-        shown = [clip_text(p, 200) for p in self.problems[:_MAX_ONE_LINE]]
+        shown = [clip_text(p, 300) for p in self.problems[:_MAX_ONE_LINE]]
         rest = len(self.problems) - len(shown)
         if rest > 0:
             shown.append(f"and {rest} more problem{'s' if rest != 1 else ''}")
