@@ -12,12 +12,14 @@ Axes
   pinned to what the package resolved; the tests run from a temporary directory against the
   installed copy, and the light packages are checked to pull in nothing heavy
   (``nox -t alone`` runs that check on the default Python).
-- helm: Helm values rendered and linted by the real ``helm`` (from npm, cached) against the
-  vendored dagster chart, the manifests checked by kubernetes-validate --strict.
 - python: 3.10 to 3.13, read from the classifiers of each package.
 - deps: ``latest`` (newest releases the package admits) and ``lowest`` (``uv pip install
   --resolution lowest-direct``: every direct dependency at its declared floor, which is how floors
   are kept honest). Floors are tested on the oldest Python, where they must hold.
+
+Beyond the matrix, ``helm`` renders and lints Helm values with the real ``helm`` (from the npm
+registry, cached in .nox/.cache) against the vendored dagster chart and checks the manifests
+with kubernetes-validate --strict.
 
 Outside CI a missing interpreter is skipped; with CI=true it is an error.
 """
