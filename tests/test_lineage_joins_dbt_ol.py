@@ -279,6 +279,25 @@ def test_a_run_launched_without_run_config_reports_each_model(
     _spec_validator().check(our_events)
 
 
+def test_that_run_reports_dbts_own_times_under_the_product_with_what_duckdb_says(
+    project: Path, our_events: list[dict[str, Any]]
+) -> None:
+    events: dict[str, dict[str, dict[str, Any]]] = {}
+    for event in our_events:
+        events.setdefault(event["job"]["name"], {})[event["eventType"]] = event
+    # The run itself is the product's job, never Dagster's internal __ASSET_JOB.
+    assert {"START", "COMPLETE"} <= set(events["greenhouse"])
+    assert not any(name.startswith("__") for name in events)
+    run_id = events["greenhouse"]["COMPLETE"]["run"]["runId"]
+    for node in _manifest_nodes(project).values():
+        start, complete = (events[f"greenhouse.{node['name']}"][k] for k in ("START", "COMPLETE"))
+        assert start["eventTime"] < complete["eventTime"]  # dbt's own start and end
+        assert complete["run"]["facets"]["parent"]["run"]["runId"] == run_id
+    # The row count DuckDB gave the assets after dbt built the table.
+    (harvests,) = events["greenhouse.fct_harvests"]["COMPLETE"]["outputs"]
+    assert harvests["outputFacets"]["outputStatistics"]["rowCount"] == 30
+
+
 def test_our_datasets_equal_dbt_ols_and_our_inputs_join_our_outputs(
     project: Path, our_events: list[dict[str, Any]], dbt_ol_events: list[dict[str, Any]]
 ) -> None:

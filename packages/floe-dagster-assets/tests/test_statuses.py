@@ -96,8 +96,14 @@ def _replay(
     """Materialize the two nodes with a dbt that replays ``recording``; a fresh observer."""
     from dagster_dbt import DbtCliResource
 
+    from floe_dagster_assets import RUN_OBSERVERS_RESOURCE_KEY
+
     greenhouse.observer = type(greenhouse.observer)()
     resources = greenhouse.resources()
+    # A bare observer in a plain resource works too (as floe-dagster-lineage documents it).
+    resources[RUN_OBSERVERS_RESOURCE_KEY] = dg.ResourceDefinition.hardcoded_resource(
+        greenhouse.observer
+    )
     dbt = resources["dbt"]
     resources["dbt"] = DbtCliResource(
         project_dir=dbt.project_dir,

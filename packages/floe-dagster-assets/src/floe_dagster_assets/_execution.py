@@ -20,7 +20,7 @@ import dagster as dg
 
 from ._graph import ProjectGraph
 from ._manifest import ManifestIndex
-from ._observers import RUN_OBSERVERS_RESOURCE_KEY, RunObservers
+from ._observers import RUN_OBSERVERS_RESOURCE_KEY, as_run_observers
 from ._profiles import DBT_RESOURCE_KEY
 from ._report import RunReporter
 from ._wave import Event, Outcome, Wave
@@ -94,10 +94,8 @@ def run_selection(context: dg.AssetExecutionContext, plan: RunPlan) -> Iterator[
         f"in {len(waves)} wave(s): "
         + ", ".join(f"{w.target or '(default target)'} x{len(w.nodes)}" for w in waves)
     )
-    observers = getattr(context.resources, RUN_OBSERVERS_RESOURCE_KEY, None)
-    reporter = RunReporter.start(
-        context, plan, dbt, observers if isinstance(observers, RunObservers) else None
-    )
+    observers = as_run_observers(getattr(context.resources, RUN_OBSERVERS_RESOURCE_KEY, None))
+    reporter = RunReporter.start(context, plan, dbt, observers)
     outcome = Outcome()
     failure: str | None = "the dbt step stopped before it ended"
     try:

@@ -27,6 +27,7 @@ __all__ = [
     "RUN_OBSERVERS_RESOURCE_KEY",
     "ObserverDispatch",
     "RunObservers",
+    "as_run_observers",
     "run_observers_resource",
 ]
 
@@ -82,6 +83,24 @@ def run_observers_resource(
     return dg.ResourceDefinition.hardcoded_resource(
         value, description=f"observers of dbt runs: {value!r}"
     )
+
+
+def as_run_observers(value: Any) -> RunObservers | None:
+    """The resource's value as :class:`RunObservers`: also a bare observer or a list of them
+    (e.g. ``dg.ResourceDefinition.hardcoded_resource(observer)``); None for anything else."""
+    if isinstance(value, RunObservers):
+        return value
+    if isinstance(value, RunObserver):
+        return RunObservers([value])
+    if isinstance(value, (list, tuple)) and all(isinstance(v, RunObserver) for v in value):
+        return RunObservers(value)
+    if value is not None:
+        logger.warning(
+            "resource %r holds %s, not run observers: the run is not observed",
+            RUN_OBSERVERS_RESOURCE_KEY,
+            type(value).__name__,
+        )
+    return None
 
 
 class _Worker:
