@@ -176,7 +176,7 @@ class Wave:
             node = self._node(seen.uid)
             if node is not None:
                 self._account(node, seen)
-                self._report(node, seen, facts)
+                self._report(node, seen)
             elif seen.status not in ("", "skipped"):
                 check = self.plan.checks[self.plan.check_of_uid[seen.uid]]
                 self._account_test(check.node, check.name, seen)
@@ -381,7 +381,7 @@ class Wave:
         return _NodeFacts(facts.row_counts.get(key), columns, lineage)
 
     # -- observers and failures ---------------------------------------------------------
-    def _report(self, node: str, seen: _Seen, facts: WarehouseFacts | None) -> None:
+    def _report(self, node: str, seen: _Seen) -> None:
         if not self.reporter.observed or node not in self.selected:
             return
         if not seen.status:
