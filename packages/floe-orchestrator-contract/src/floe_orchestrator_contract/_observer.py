@@ -9,11 +9,13 @@ The records are plain frozen dataclasses (no pydantic, no Dagster) and carry no 
 :class:`Warehouse` holds only what identifies where relations live (adapter, host, port, file
 path, account), never a user, password or token.
 
-Observers are called on the run's own thread, in order: ``run_started``, then for each node
+Each observer is called from one thread, in order: ``run_started``, then for each node
 ``node_started`` → ``node_finished`` (→ ``node_tested`` when dbt tests ran on it), then
 ``run_finished``. A node that never ran because something upstream failed gets ``node_finished``
 with status ``"aborted"`` and no ``node_started``. An observer must return quickly (queue, do not
-send) and should not raise; callers guard every call anyway, so an observer can never break a run.
+send) and should not raise; callers guard every call anyway, so an observer can never break a run
+(floe-dagster-assets calls each observer on a thread of its own, never the run's, so a slow one
+cannot stall it either).
 """
 
 from __future__ import annotations
