@@ -49,7 +49,11 @@ def test_definitions_hold_the_models_schedules_dbt_and_lineage(
         assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= (
             materialized_models
         )
-    assert set(defs.resources or {}) == {"dbt"}
+    assert set(defs.resources or {}) == {"dbt", "floe_run_observers"}
+    # The artifacts configure lineage: every run of the dbt assets reports to its observer.
+    with dg.build_resources({"observers": defs.resources["floe_run_observers"]}) as built:
+        observers = built.observers.observers
+    assert [type(o).__name__ for o in observers] == ["OpenLineageObserver"]
     assert "openlineage" in (defs.loggers or {})
 
 

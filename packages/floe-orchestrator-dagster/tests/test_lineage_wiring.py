@@ -39,15 +39,16 @@ def test_a_scheduled_jobs_run_emits_lineage_without_run_config(
     assert result.success
     plugin.shutdown()
     events = _events(events_file)
+    # The dbt step reports each node (a job of the product's) to the lineage observer.
     per_asset = {(e["job"]["name"], e["eventType"]) for e in events if e["outputs"]}
     assert per_asset == {
-        ("raw_greenhouses", "START"),
-        ("raw_greenhouses", "COMPLETE"),
-        ("stg_greenhouses", "START"),
-        ("stg_greenhouses", "COMPLETE"),
+        ("greenhouse.raw_greenhouses", "START"),
+        ("greenhouse.raw_greenhouses", "COMPLETE"),
+        ("greenhouse.stg_greenhouses", "START"),
+        ("greenhouse.stg_greenhouses", "COMPLETE"),
     }
-    stg = next(e for e in events if e["job"]["name"] == "stg_greenhouses" and e["outputs"])
-    raw = next(e for e in events if e["job"]["name"] == "raw_greenhouses" and e["outputs"])
+    stg = next(e for e in events if e["job"]["name"] == "greenhouse.stg_greenhouses")
+    raw = next(e for e in events if e["job"]["name"] == "greenhouse.raw_greenhouses")
     joined = [(i["namespace"], i["name"]) for i in stg["inputs"]]
     assert joined == [(raw["outputs"][0]["namespace"], raw["outputs"][0]["name"])]
 
