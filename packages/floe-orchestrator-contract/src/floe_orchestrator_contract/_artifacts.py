@@ -96,6 +96,7 @@ __all__ = [
 _LOADING = "floe_loading"
 _COMMENT = "$comment"
 _MAX_NAMED = 20
+_CARRIES_SECRETS = frozenset({"config", "dbt_profiles", "authentication"})
 _NOT_A_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -349,9 +350,15 @@ def _describe(error: ValidationError) -> list[str]:
 
 
 def _shown(loc: tuple[int | str, ...], value: Any) -> str:
-    """The offending value as a message may show it: never a secret, never pages long."""
+    """The offending value as a message may show it: never a secret, never pages long.
+
+    Under a key naming a secret nothing is shown; under the parts that carry credentials
+    (plugin configuration, dbt profiles, telemetry authentication) only the value's type is.
+    """
     if any(is_secret_key(part) for part in loc):
         return MASK
+    if any(part in _CARRIES_SECRETS for part in loc):
+        return f"a value of type {type(value).__name__}"
     text = repr(redact(value))
     return text if len(text) <= 120 else f"{text[:117]}..."
 
