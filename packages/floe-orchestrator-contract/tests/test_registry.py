@@ -125,7 +125,7 @@ def test_unknown_plugin_error_names_the_installed_ones(registry: PluginRegistry)
         registry.get("airflow")
     message = str(caught.value)
     assert "'airflow'" in message
-    assert "available: alpha, beta, future, hangs, next_major, sick" in message
+    assert "available: alpha, beta, degraded, down, future, hangs, next_major, sick" in message
     assert isinstance(caught.value, LookupError)
 
 
