@@ -219,20 +219,26 @@ class CompiledArtifacts(Part):
         """Every schedule the product carries: the top-level ``schedules``, then
         ``plugins.orchestrator.config.schedules``, then its ``default_schedule`` (of the
         product's job unless it names one)."""
-        specs = list(self.schedules)
+        return [spec for _, spec in self.schedule_sources()]
+
+    def schedule_sources(self) -> list[tuple[str, ScheduleSpec]]:
+        """:meth:`schedule_specs`, each with where in the artifacts it comes from."""
+        sources = [(f"schedules[{i}]", spec) for i, spec in enumerate(self.schedules)]
         config = self.plugins.orchestrator.config if self.plugins is not None else None
         if config is not None:
-            specs += config.schedules or []
+            where = "plugins.orchestrator.config"
+            sources += [
+                (f"{where}.schedules[{i}]", spec) for i, spec in enumerate(config.schedules or [])
+            ]
             default = config.default_schedule
             if default is not None:
-                specs.append(
-                    ScheduleSpec(
-                        job_name=default.job_name or self.product_job_name,
-                        cron=default.cron,
-                        timezone=default.timezone,
-                    )
+                spec = ScheduleSpec(
+                    job_name=default.job_name or self.product_job_name,
+                    cron=default.cron,
+                    timezone=default.timezone,
                 )
-        return specs
+                sources.append((f"{where}.default_schedule", spec))
+        return sources
 
     def to_transform_configs(self) -> list[TransformConfig]:
         """The models as seed ``TransformConfig``s (fresh lists; path/schema come from dbt)."""

@@ -7,6 +7,7 @@ validated before any Dagster object exists.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ __all__ = ["build_assets", "build_definitions", "load_artifacts"]
 logger = logging.getLogger(__name__)
 
 _MAX_PATH = 4096
+_INDEXED = re.compile(r"^schedules\[(\d+)\]")
 
 
 def load_artifacts(
@@ -137,7 +139,8 @@ def build_definitions(
     # Schedules: the artifacts' own (plugins.orchestrator.config's default_schedule and
     # schedules, a top-level schedules), then those of schedule_job() (the latest request wins).
     book = ScheduleBook()
-    book.add_all([*compiled.schedule_specs(), *schedules.entries()])
+    _add_artifact_schedules(book, compiled)
+    book.add_all(schedules.entries())
     if not transforms:
         if len(book):
             logger.warning(
@@ -190,3 +193,22 @@ def build_definitions(
     )
     report_ignored(compiled)
     return with_openlineage(defs, lineage or lineage_config(compiled), dbt_manifest=manifest)
+
+
+def _add_artifact_schedules(book: ScheduleBook, compiled: CompiledArtifacts) -> None:
+    """Add the artifacts' schedules; a bad one is named by where it is in the artifacts."""
+    from floe_dagster_schedules import CRON_FORMAT_HELP, ScheduleValidationError
+
+    sources = compiled.schedule_sources()
+    try:
+        book.add_all([spec for _, spec in sources])
+    except ScheduleValidationError as error:
+        problems = [
+            _INDEXED.sub(lambda m: sources[int(m[1])][0], problem, count=1)
+            for problem in error.problems
+        ]
+        raise ScheduleValidationError(
+            "invalid schedules in the compiled artifacts",
+            problems,
+            cron_help=CRON_FORMAT_HELP in str(error),
+        ) from None
