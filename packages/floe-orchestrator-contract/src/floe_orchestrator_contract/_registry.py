@@ -241,7 +241,7 @@ def _health_status(plugin: PluginMetadata, timeout: float) -> HealthStatus:
         takes_timeout = "timeout" in inspect.signature(check).parameters
     except (TypeError, ValueError):
         takes_timeout = False
-    result: object = check(timeout=timeout) if takes_timeout else check()  # type: ignore[call-arg]
+    result: object = check(timeout=timeout) if takes_timeout else check()
     if isinstance(result, HealthStatus):
         return result
     return HealthStatus(HealthState.HEALTHY if result else HealthState.UNHEALTHY)

@@ -313,10 +313,10 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         self,
         event_type: RunState | str,
         job_name: str,
-        job_namespace: str | Sequence[Dataset] | None = None,
-        run_id: uuid.UUID | str | Sequence[Dataset] | None = None,
-        inputs: Sequence[Dataset] | None = None,
-        outputs: Sequence[Dataset] | None = None,
+        job_namespace: str | Sequence[Any] | None = None,
+        run_id: uuid.UUID | str | Sequence[Any] | None = None,
+        inputs: Sequence[Any] | None = None,
+        outputs: Sequence[Any] | None = None,
         run_facets: Mapping[str, Any] | None = None,
         job_facets: Mapping[str, Any] | None = None,
         producer: str | None = None,
@@ -362,7 +362,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
             elif kind == "START":
                 chosen = self._open_runs[key] = uuid.uuid4()
             elif kind in _TERMINAL:
-                chosen = self._open_runs.pop(key, None) or uuid.uuid4()
+                chosen = self._open_runs.pop(key) if key in self._open_runs else uuid.uuid4()
             else:
                 chosen = self._open_runs.get(key) or uuid.uuid4()
             return chosen
@@ -401,9 +401,9 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
                 self._schedules = ScheduleBook()
             return self._schedules
 
-    def sensor_definition(self) -> None:
+    def sensor_definition(self) -> Any | None:
         """None: runs start from schedules and the UI; this plugin defines no sensor."""
-        return
+        return None
 
     # -- code generation -------------------------------------------------------------------
     def generate_entry_point_code(
