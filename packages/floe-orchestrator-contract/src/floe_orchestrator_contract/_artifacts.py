@@ -303,7 +303,9 @@ def _children(
         options = [a for a in typing.get_args(annotation) if a is not type(None)]
     for option in options:
         origin = typing.get_origin(option)
-        if isinstance(value, dict) and isinstance(option, type) and issubclass(option, BaseModel):
+        # Python 3.10 counts list[X] as a type: only a plain class can be a model.
+        model = origin is None and isinstance(option, type) and issubclass(option, BaseModel)
+        if isinstance(value, dict) and model:
             return [(option, value, path)]
         if isinstance(value, list) and origin is list:
             (item,) = typing.get_args(option)
