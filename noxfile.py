@@ -218,17 +218,24 @@ def wheels(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tests" / "wheels_smoke.py"))
 
 
-def _install_everything(session: nox.Session) -> None:
+def _install_everything(session: nox.Session, *extra: str) -> None:
     """Every package editable, with the test tools of all of them, in one resolution."""
     targets = [arg for p in PACKAGES for arg in ("-e", f"{PACKAGES_DIR / p}{_extras(p)}")]
     tools = sorted({req for p in PACKAGES for req in _test_group(p)})
-    session.install(*_rebuilt(session), *targets, *tools)
+    session.install(*_rebuilt(session), *targets, *tools, *extra)
+
+
+# Cross-package test tools: openlineage-dbt (dbt-ol), whose dataset naming and events our lineage
+# is checked against on the example product. In the same resolution as the packages, so that it
+# runs on the very dbt-core the assets package resolved.
+INTEGRATION_TOOLS = ["openlineage-dbt"]
 
 
 @nox.session(python=DEFAULT_PYTHON)
 def integration(session: nox.Session) -> None:
-    """Cross-package tests in tests/: contract compliance, the example product end to end."""
-    _install_everything(session)
+    """Cross-package tests in tests/: contract compliance, the example product end to end,
+    lineage against openlineage-dbt's."""
+    _install_everything(session, *INTEGRATION_TOOLS)
     session.run(
         "pytest",
         str(ROOT / "tests"),
