@@ -1,6 +1,6 @@
 """The Dagster plugin honours floe's orchestrator contract: every abstract method (floe's
-signatures), the seed's call shapes, and the seed's relationships (artifacts -> transforms -> plugin -> Definitions,
-ResourceSpec, ValidationResult)."""
+signatures), the seed's call shapes, and the seed's relationships (artifacts -> transforms ->
+plugin -> Definitions, ResourceSpec, ValidationResult)."""
 
 from __future__ import annotations
 
