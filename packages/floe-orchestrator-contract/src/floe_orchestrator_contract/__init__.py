@@ -7,6 +7,12 @@ more to import than everything else here, and plugin discovery should not pay fo
 from typing import TYPE_CHECKING, Any
 
 from .__about__ import __version__
+from ._documents import (
+    MAX_JSON_DEPTH,
+    check_json_document,
+    parse_json_document,
+    read_json_file,
+)
 from ._entities import Dataset, ResourceSpec, TransformConfig, ValidationResult
 from ._observer import (
     ColumnInfo,
@@ -48,6 +54,7 @@ from ._validation import (
     check_materialization,
     check_transform_name,
     check_workload_size,
+    clip_text,
     find_cycles,
     validate_transforms,
     validate_workload_size,
@@ -125,6 +132,7 @@ __all__ = [
     "ARTIFACTS_VERSION_HISTORY",
     "FLOE_API_VERSION",
     "MATERIALIZATIONS",
+    "MAX_JSON_DEPTH",
     "ORCHESTRATOR_GROUP",
     "WORKLOAD_SIZES",
     "ArtifactsWarning",
@@ -179,12 +187,16 @@ __all__ = [
     "Warehouse",
     "__version__",
     "check_dependency_graph",
+    "check_json_document",
     "check_materialization",
     "check_transform_name",
     "check_workload_size",
     "classify_version",
+    "clip_text",
     "find_cycles",
     "is_api_compatible",
+    "parse_json_document",
+    "read_json_file",
     "redact",
     "seed_call_datasets",
     "validate_transforms",

@@ -14,7 +14,6 @@ once in one :class:`~floe_orchestrator_contract.ContractValidationError`:
 
 from __future__ import annotations
 
-import json
 import re
 import types
 import typing
@@ -61,6 +60,7 @@ from ._artifact_parts import (
     TelemetryAuth,
     TelemetryConfig,
 )
+from ._documents import check_json_document, parse_json_document, read_json_file
 from ._entities import TransformConfig
 from ._redact import MASK, is_secret_key, redact
 from ._validation import ContractValidationError
@@ -164,6 +164,9 @@ class CompiledArtifacts(Part):
                 "invalid compiled artifacts",
                 [f"(root): expected a JSON object, got {type(data).__name__}"],
             )
+        unreadable = check_json_document(data)
+        if unreadable:
+            raise ContractValidationError("invalid compiled artifacts", unreadable)
         newer = classify_version(data.get("version", ARTIFACTS_VERSION)) == "newer"
         unknown = unknown_keys(cls, data)
         problems = [] if newer else [line for _, line in unknown]
@@ -179,17 +182,11 @@ class CompiledArtifacts(Part):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CompiledArtifacts:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ContractValidationError(
-                "invalid compiled artifacts", [f"(root): not valid JSON: {error}"]
-            ) from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json_document(text, "invalid compiled artifacts"))
 
     @classmethod
     def from_file(cls, path: str | Path) -> CompiledArtifacts:
-        return cls.from_json(Path(path).read_bytes())
+        return cls.from_dict(read_json_file(path, "invalid compiled artifacts"))
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

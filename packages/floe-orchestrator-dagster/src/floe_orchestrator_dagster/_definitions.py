@@ -27,7 +27,7 @@ __all__ = ["build_assets", "build_definitions", "load_artifacts"]
 logger = logging.getLogger(__name__)
 
 _MAX_PATH = 4096
-_INDEXED = re.compile(r"^schedules\[(\d+)\]")
+_INDEXED = re.compile(r"(?<![\w.])schedules\[(\d+)\]")
 
 
 def load_artifacts(
@@ -44,7 +44,10 @@ def load_artifacts(
         return CompiledArtifacts.from_file(artifacts)
     if isinstance(artifacts, str):
         return _from_text_or_path(artifacts)
-    return CompiledArtifacts.from_dict(dict(artifacts))
+    # Anything else (a list, None) is refused by from_dict with a ContractValidationError.
+    return CompiledArtifacts.from_dict(
+        dict(artifacts) if isinstance(artifacts, Mapping) else artifacts
+    )
 
 
 def _from_text_or_path(text: str) -> CompiledArtifacts:
@@ -137,7 +140,8 @@ def build_definitions(
     compiled = load_artifacts(artifacts)
     transforms = compiled.to_transform_configs()
     # Schedules: the artifacts' own (plugins.orchestrator.config's default_schedule and
-    # schedules, a top-level schedules), then those of schedule_job() (the latest request wins).
+    # schedules, a top-level schedules; two for one job are an error), then those of
+    # schedule_job(), which replace the artifacts' for the same job.
     book = ScheduleBook()
     _add_artifact_schedules(book, compiled)
     book.add_all(schedules.entries())
@@ -204,8 +208,7 @@ def _add_artifact_schedules(book: ScheduleBook, compiled: CompiledArtifacts) -> 
         book.add_all([spec for _, spec in sources])
     except ScheduleValidationError as error:
         problems = [
-            _INDEXED.sub(lambda m: sources[int(m[1])][0], problem, count=1)
-            for problem in error.problems
+            _INDEXED.sub(lambda m: sources[int(m[1])][0], problem) for problem in error.problems
         ]
         raise ScheduleValidationError(
             "invalid schedules in the compiled artifacts",
