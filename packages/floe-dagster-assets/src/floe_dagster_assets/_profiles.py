@@ -212,10 +212,11 @@ def target_for_compute(
     info = resolve_profiles(
         project, project_settings(project), profiles=profiles, profiles_dir=profiles_dir
     )
+    if info.problems:
+        raise ContractValidationError("invalid dbt profiles", info.problems)
     target, problem = route_compute(info, compute, compute_plugins)
-    problems = [*info.problems, *([f"compute: {problem}"] if problem else [])]
-    if problems:
-        raise ContractValidationError("invalid compute", problems)
+    if problem:
+        raise ContractValidationError("invalid compute", [f"compute: {problem}"])
     return target
 
 
