@@ -10,7 +10,7 @@ from ._manifest import (
     transforms_from_manifest,
 )
 from ._observers import RUN_OBSERVERS_RESOURCE_KEY, RunObservers, run_observers_resource
-from ._profiles import DBT_RESOURCE_KEY, dbt_resources
+from ._profiles import DBT_RESOURCE_KEY, dbt_resources, target_for_compute
 
 __all__ = [
     "DBT_RESOURCE_KEY",
@@ -24,5 +24,6 @@ __all__ = [
     "ensure_manifest",
     "load_manifest",
     "run_observers_resource",
+    "target_for_compute",
     "transforms_from_manifest",
 ]

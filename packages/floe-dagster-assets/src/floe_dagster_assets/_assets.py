@@ -11,14 +11,15 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from floe_orchestrator_contract import ContractValidationError, TransformConfig
+from floe_orchestrator_contract import ArtifactsWarning, ContractValidationError, TransformConfig
 
 from ._execution import CheckTarget, RunPlan, run_selection
 from ._graph import ProjectGraph, resolve_through_ephemerals
@@ -31,8 +32,14 @@ from ._manifest import (
     load_manifest,
 )
 from ._observers import RUN_OBSERVERS_RESOURCE_KEY
-from ._profiles import DBT_RESOURCE_KEY, ProfilesInfo, project_settings, resolve_profiles
-from ._validation import collect_problems
+from ._profiles import (
+    DBT_RESOURCE_KEY,
+    ProfilesInfo,
+    project_settings,
+    resolve_profiles,
+    route_compute,
+)
+from ._validation import collect_problems, dependency_differences
 
 __all__ = ["create_assets_from_transforms"]
 
@@ -52,6 +59,7 @@ def create_assets_from_transforms(
     manifest: Mapping[str, Any] | None = None,
     name: str | None = None,
     op_tags: Mapping[str, str] | None = None,
+    compute_plugins: Collection[str] = (),
     runtime_metadata: bool = True,
 ) -> list[dg.AssetsDefinition]:
     """Dagster assets that run the dbt project at ``project_dir``, one asset per transform.
@@ -64,41 +72,53 @@ def create_assets_from_transforms(
     produced or refreshed by ``dbt parse`` when missing or stale (:func:`ensure_manifest`).
     ``profiles`` is a profiles.yml mapping (e.g. ``CompiledArtifacts.dbt_profiles``); without it
     ``profiles_dir`` or dbt's own search finds the profile. Each model runs under the target named
-    by its ``compute``, else ``default_compute``, else the profile's default target. ``op_tags``
-    go on the step that runs dbt (e.g. the ``dagster-k8s/config`` tag sizing its pod).
+    by its ``compute``, else ``default_compute``, else the profile's default target; a compute
+    that is no target names a compute plugin (``compute_plugins``, floe's ``plugins.compute.type``)
+    and runs under the profile's target for this environment (see :func:`route_compute`).
+    ``op_tags`` go on the step that runs dbt (e.g. the ``dagster-k8s/config`` tag sizing its pod).
     ``runtime_metadata`` puts the row count, the column types as built and the column lineage
     on every materialization.
 
-    Raises ``ContractValidationError`` listing every problem (contract rules, unknown compute
-    targets, manifest mismatches) before anything is built.
+    dbt's refs decide the graph; a declared ``depends_on`` that disagrees with them is reported
+    in one :class:`~floe_orchestrator_contract.ArtifactsWarning`. Raises
+    ``ContractValidationError`` listing every problem (contract rules, computes with no target,
+    manifest mismatches) before anything is built.
     """
     project = Path(project_dir).resolve()
     settings = project_settings(project)
     info = resolve_profiles(project, settings, profiles=profiles, profiles_dir=profiles_dir)
-    blocking = [*info.problems]
-    if info.targets is not None and default_compute and default_compute not in info.targets:
-        blocking.append("default_compute")
-    if manifest is None and manifest_path is None and blocking:
+    default_target, unroutable = route_compute(info, default_compute, compute_plugins)
+    if manifest is None and manifest_path is None and (info.problems or unroutable):
         # dbt cannot parse with this profile: report what can be judged without a manifest.
         raise ContractValidationError(
-            "invalid transforms", collect_problems(transforms, None, info, default_compute)
+            "invalid transforms",
+            collect_problems(transforms, None, info, default_compute, compute_plugins),
         )
     if manifest is None:
         if manifest_path is None:
             manifest_path = ensure_manifest(
-                project, profiles=profiles, profiles_dir=profiles_dir, target=default_compute
+                project, profiles=profiles, profiles_dir=profiles_dir, target=default_target
             )
         manifest = load_manifest(manifest_path)
     index = ManifestIndex.from_manifest(manifest)
-    problems = collect_problems(transforms, index, info, default_compute)
+    problems = collect_problems(transforms, index, info, default_compute, compute_plugins)
     if problems:
         raise ContractValidationError("invalid transforms", problems)
+    differences = dependency_differences(transforms, index)
+    if differences:
+        warnings.warn(
+            f"depends_on of {len(differences)} model(s) disagrees with the refs in their dbt "
+            f"SQL; dbt's refs decide the order: {'; '.join(differences)}",
+            ArtifactsWarning,
+            stacklevel=2,
+        )
     target_path = str(settings.get("target-path") or "target")
     return _build(
         enrich_transforms(transforms, index),
         index=index,
         info=info,
         default_compute=default_compute,
+        compute_plugins=compute_plugins,
         name=name,
         target_path=target_path,
         op_tags=op_tags,
@@ -115,35 +135,33 @@ def _build(
     name: str | None,
     target_path: str,
     op_tags: Mapping[str, str] | None = None,
+    compute_plugins: Collection[str] = (),
     runtime_metadata: bool = True,
 ) -> list[dg.AssetsDefinition]:
-    fallback = default_compute or info.default_target
     by_name = {t.name: t for t in transforms}
     ephemeral = [t.name for t in transforms if t.materialization == "ephemeral"]
     sources = {uid: dg.AssetKey([s.source_name, s.name]) for uid, s in index.sources.items()}
 
-    # Upstreams of every node by name: transforms' depends_on, plus what only dbt knows
-    # (seeds, snapshots, sources) from the manifest.
+    # Upstreams of every node by name, as dbt's refs say (models, seeds, snapshots, sources).
     direct: dict[str, list[str]] = {}
     for other in index.others.values():
         direct[other.name] = _manifest_parents(other, index, sources, by_name)
     for transform in transforms:
         node = index.models[transform.name]
-        direct[transform.name] = [
-            *transform.depends_on,
-            *(p for p in _manifest_parents(node, index, sources, by_name) if p not in by_name),
-        ]
+        direct[transform.name] = _manifest_parents(node, index, sources, by_name)
     source_names = {_source_ref(key): key for key in sources.values()}
     upstream = resolve_through_ephemerals(direct, ephemeral)
 
     executable = [*index.others, *(t.name for t in transforms if t.name not in ephemeral)]
+    # floe's compute names a compute plugin; the graph runs dbt targets (validated routable).
     compute: dict[str, str | None] = {
-        n: (by_name[n].compute if n in by_name else None) or fallback for n in executable
+        n: (by_name[n].compute if n in by_name else None) or default_compute for n in executable
     }
+    target = {n: route_compute(info, compute[n], compute_plugins)[0] for n in executable}
     keys = {n: dg.AssetKey([n]) for n in executable}
     graph = ProjectGraph(
         upstream={n: [u for u in upstream[n] if u in keys] for n in executable},
-        compute=compute,
+        compute=target,
     )
 
     specs = []
@@ -157,6 +175,7 @@ def _build(
                 key=keys[node_name],
                 deps=deps,
                 compute=compute[node_name],
+                target=target[node_name],
                 info=info,
                 index=index,
             )
@@ -234,6 +253,7 @@ def _spec(
     key: dg.AssetKey,
     deps: list[dg.AssetKey],
     compute: str | None,
+    target: str | None,
     info: ProfilesInfo,
     index: ManifestIndex,
 ) -> dg.AssetSpec:
@@ -241,7 +261,8 @@ def _spec(
     materialization = transform.materialization if transform else node.materialization
     meta = transform.meta if transform else dict(node.meta)
     metadata: dict[str, Any] = {
-        "floe/compute": compute or "",
+        "floe/compute": compute or target or "",
+        "dbt/target": target or "",
         "floe/schema": schema,
         "floe/materialization": materialization,
         "floe/path": transform.path if transform else node.path,
@@ -252,7 +273,7 @@ def _spec(
         metadata["floe/meta"] = _json_metadata(meta)
     if node.columns:
         metadata["dagster/column_schema"] = _table_schema(node.columns)
-    adapter = (info.targets or {}).get(compute or "") or index.adapter_type
+    adapter = (info.targets or {}).get(target or "") or index.adapter_type
     kinds = {"dbt", *([adapter] if adapter else [])}
     if node.resource_type != "model":
         kinds.add(node.resource_type)
