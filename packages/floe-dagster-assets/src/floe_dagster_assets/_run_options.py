@@ -7,8 +7,8 @@ included), and they can be set wherever a run starts (the CLI, the launchpad, a 
 
 from __future__ import annotations
 
+import datetime
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,19 +23,36 @@ _FALSE = frozenset({"", "false", "0", "no"})
 
 
 def dbt_run_tags(
-    *, full_refresh: bool = False, dbt_vars: Mapping[str, Any] | None = None
+    *, full_refresh: bool = False, dbt_vars: Mapping[str, Any] | str | None = None
 ) -> dict[str, str]:
     """Run tags asking the dbt steps of a run for ``--full-refresh`` and ``--vars``.
 
-    ``dbt_vars`` must be a mapping with string keys whose values JSON can carry; anything else
+    ``dbt_vars`` is a mapping, or YAML/JSON text as dbt's ``--vars`` takes it
+    (``'{start_date: 2024-01-01}'``), with string keys and values JSON can carry; anything else
     raises ``ValueError`` naming what is wrong.
     """
     tags: dict[str, str] = {}
     if full_refresh:
         tags[FULL_REFRESH_TAG] = "true"
+    if isinstance(dbt_vars, str):
+        dbt_vars = _parse_yaml(dbt_vars)
     if dbt_vars:
         tags[DBT_VARS_TAG] = _vars_text(dbt_vars)
     return tags
+
+
+def _parse_yaml(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ValueError(
+            f"dbt vars: {text!r} is not YAML{where} (allowed: a mapping such as "
+            "'{start_date: 2024-01-01}')"
+        ) from None
 
 
 def _vars_text(dbt_vars: object) -> str:
@@ -48,14 +65,15 @@ def _vars_text(dbt_vars: object) -> str:
     if bad_keys:
         raise ValueError(f"dbt vars: keys {', '.join(bad_keys)} are not strings")
     try:
-        return json.dumps(dict(dbt_vars), sort_keys=True, allow_nan=False, default=_refuse)
+        return json.dumps(dict(dbt_vars), sort_keys=True, allow_nan=False, default=_as_json)
     except (TypeError, ValueError) as error:
         raise ValueError(f"dbt vars: {error} (allowed: strings, numbers, lists, maps)") from None
 
 
-def _refuse(value: object) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a number JSON can carry")
+def _as_json(value: object) -> Any:
+    # YAML reads 2024-01-01 as a date; dbt would have read the same text as a string.
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
     raise TypeError(f"{type(value).__name__} value {value!r} cannot be passed to dbt")
 
 
