@@ -188,7 +188,10 @@ def test_full_refresh_and_vars_reach_dbt(greenhouse: Any) -> None:
     assert greenhouse.query("select probe from marts.vars_probe") == [("2024-01-01",)]
     # An incremental model keeps what it has: rows deleted stay deleted without a full refresh.
     with duckdb.connect(str(greenhouse.database)) as connection:
-        connection.execute("delete from marts.fct_daily_climate where reading_date < '2024-06-03'")
+        connection.execute(
+            "delete from marts.fct_daily_climate "
+            "where reading_date < (select max(reading_date) from marts.fct_daily_climate)"
+        )
     kept = greenhouse.query("select count(*) from marts.fct_daily_climate")[0][0]
     assert kept < 24
     only = [dg.AssetKey("fct_daily_climate")]
