@@ -72,7 +72,7 @@ def test_storage_kind_and_relation_identifier(greenhouse: Any) -> None:
     for key, relation in {
         "fct_harvests": "greenhouse.marts.fct_harvests",
         "raw_harvests": "greenhouse.raw.raw_harvests",
-        "weather/daily_weather": "greenhouse.main.daily_weather",
+        "weather/daily_weather": "greenhouse.weather.daily_weather",
     }.items():
         metadata = specs[key].metadata
         assert metadata["dagster/storage_kind"] == "duckdb"
@@ -110,12 +110,10 @@ def test_a_failing_error_test_stops_downstream_models(greenhouse: Any) -> None:
     (tests / "assert_harvests_error.sql").write_text(FAILING_ERROR_TEST)
     (tests / "assert_greenhouses_warn.sql").write_text(FAILING_WARN_TEST)
     assets = greenhouse.create_assets()
-    selection = ["+fct_harvests", "+fct_daily_climate"]
-    job = dg.Definitions(assets=assets, resources=greenhouse.resources())
-    result = job.resolve_implicit_global_asset_job_def().execute_in_process(
-        asset_selection=list(
-            dg.AssetSelection.from_string(" or ".join(selection)).resolve(job.resolve_asset_graph())
-        ),
+    defs = dg.Definitions(assets=assets, resources=greenhouse.resources())
+    selection = dg.AssetSelection.assets("fct_harvests", "fct_daily_climate").upstream()
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        asset_selection=list(selection.resolve(defs.resolve_asset_graph())),
         raise_on_error=False,
     )
     assert not result.success
