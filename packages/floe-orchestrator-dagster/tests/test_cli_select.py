@@ -46,7 +46,7 @@ def test_select_plus_model_builds_exactly_it_and_its_ancestors(
         "marts.fct_harvests",
     }
     # Keys carry the product; the summary lists exactly the selection.
-    summary = out[out.index("\nasset") :].splitlines()[1:6]
+    summary = out[out.index("\nasset ") + 1 :].splitlines()[1:6]
     assert sorted(line.split()[0] for line in summary) == [
         "greenhouse/fct_harvests",
         "greenhouse/raw_greenhouses",

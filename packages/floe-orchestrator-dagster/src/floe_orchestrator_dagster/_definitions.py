@@ -158,10 +158,13 @@ def load_products(
     """Every product of ``artifacts`` (one, or a list of several), validated, or one error.
 
     In a list, a path's dbt project is the folder holding it, or its parent (where floe writes
-    to the project's ``target/``); any other item uses the configured ``dbt_project_dir``.
+    to the project's ``target/``); any other item uses the configured ``dbt_project_dir``. One
+    product uses the configured ``dbt_project_dir``, else, given as a path, the folder beside it.
     """
     if not _several(artifacts):
-        return [Product(load_artifacts(cast("ArtifactsInput", artifacts)))]
+        single = cast("ArtifactsInput", artifacts)
+        path = _artifacts_file(single) if settings.dbt_project_dir is None else None
+        return [Product(load_artifacts(single), _beside(path) if path else None)]
     items = list(cast("Sequence[ArtifactsInput]", artifacts))
     products: list[Product] = []
     problems: list[str] = []
