@@ -166,6 +166,14 @@ def load_products(
         path = _artifacts_file(single) if settings.dbt_project_dir is None else None
         return [Product(load_artifacts(single), _beside(path) if path else None)]
     items = list(cast("Sequence[ArtifactsInput]", artifacts))
+    if not items:
+        raise ContractValidationError(
+            "invalid compiled artifacts",
+            [
+                "(root): an empty list of artifacts (allowed: a JSON object, or a list of them "
+                "for several products)"
+            ],
+        )
     products: list[Product] = []
     problems: list[str] = []
     for position, item in enumerate(items):
