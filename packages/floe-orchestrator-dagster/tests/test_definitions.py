@@ -29,7 +29,8 @@ def test_definitions_hold_the_models_schedules_dbt_and_lineage(
     dg.Definitions.validate_loadable(defs)
 
     graph = defs.resolve_asset_graph()
-    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    keys = {k.path[-1] for k in graph.get_all_asset_keys()}
+    assert {k.path[0] for k in graph.get_all_asset_keys()} == {"greenhouse"}  # the product
     models = _model_graph(artifacts)
     materialized_models = {name for name in models if name != "int_daily_climate"}  # ephemeral
     assert materialized_models <= keys
@@ -37,8 +38,7 @@ def test_definitions_hold_the_models_schedules_dbt_and_lineage(
     assert {"raw_greenhouses", "raw_harvests", "raw_sensor_readings"} <= keys  # seeds
     # Upstreams in Dagster are the model's depends_on, the ephemeral model passed through.
     parents = {
-        p.to_user_string()
-        for p in graph.get(dg.AssetKey(["greenhouse", "fct_daily_climate"])).parent_keys
+        p.path[-1] for p in graph.get(dg.AssetKey(["greenhouse", "fct_daily_climate"])).parent_keys
     }
     assert {"stg_greenhouses", "stg_weather", "stg_sensor_readings"} <= parents
 
@@ -49,9 +49,7 @@ def test_definitions_hold_the_models_schedules_dbt_and_lineage(
     repository = defs.get_repository_def()
     for schedule in schedules.values():
         job = repository.get_job(schedule.job_name)
-        assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= (
-            materialized_models
-        )
+        assert {k.path[-1] for k in job.asset_layer.executable_asset_keys} >= (materialized_models)
     assert set(defs.resources or {}) == {"dbt_greenhouse", "floe_run_observers_greenhouse"}
     # The artifacts configure lineage: every run of the dbt assets reports to its observer.
     with dg.build_resources(

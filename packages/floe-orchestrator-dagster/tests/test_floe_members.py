@@ -113,8 +113,8 @@ def test_quality_tier_and_checks_become_tags_and_metadata(
         "greenhouse_id",
         "completeness",
     )
-    assert specs["fct_harvests"].tags["floe/quality_tier"] == "silver"
-    assert "floe/quality_tier" not in specs["stg_greenhouses"].tags
+    assert specs["greenhouse/fct_harvests"].tags["floe/quality_tier"] == "silver"
+    assert "floe/quality_tier" not in specs["greenhouse/stg_greenhouses"].tags
     assert "floe/governance" not in scorecard.metadata  # the example sets none
 
 
