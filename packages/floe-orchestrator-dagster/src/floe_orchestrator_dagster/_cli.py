@@ -244,7 +244,10 @@ def _inspect(args: argparse.Namespace) -> int:
     graph = defs.resolve_asset_graph()
     keys = sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string())
     print(f"{len(keys)} assets, {len(list(defs.schedules or []))} schedules")
-    print(f"{'asset':<36}{'kind':<22}{'group':<12}upstream")
+    # Keys under a product are longer: the columns follow the longest.
+    width = max([36, *(len(k.to_user_string()) + 2 for k in keys)])
+    groups = max([12, *(len(graph.get(k).group_name or "") + 2 for k in keys)])
+    print(f"{'asset':<{width}}{'kind':<22}{'group':<{groups}}upstream")
     for key in keys:
         node = graph.get(key)
         kinds = (
@@ -253,7 +256,8 @@ def _inspect(args: argparse.Namespace) -> int:
             else ("external" if not node.is_materializable else "")
         )
         upstream = ", ".join(sorted(p.to_user_string() for p in node.parent_keys)) or "-"
-        print(f"{key.to_user_string():<36}{kinds:<22}{node.group_name or '-':<12}{upstream}")
+        group = node.group_name or "-"
+        print(f"{key.to_user_string():<{width}}{kinds:<22}{group:<{groups}}{upstream}")
     for schedule in defs.schedules or []:
         print(
             f"schedule {schedule.name}: {schedule.cron_schedule} "
@@ -362,12 +366,13 @@ def _summary(progress: RunProgress, success: bool) -> None:
     for key in progress.planned - set(rows):
         name = key.rsplit("/", 1)[-1]
         rows[key] = ("not run" if name in not_run or key in not_run else "failed", f"{'-':>8}")
-    print(f"\n{'asset':<40}{'status':<14}{'time':>8}  checks")
+    width = max([40, *(len(key) + 2 for key in rows)])
+    print(f"\n{'asset':<{width}}{'status':<14}{'time':>8}  checks")
     for key, (status, seconds) in sorted(rows.items()):
         checks = progress.checks.get(key, [])
         passed = sum(ok for _, ok in checks)
         shown = f"{passed}/{len(checks)} passed" if checks else "-"
-        print(f"{key:<40}{status:<14}{seconds}  {shown}")
+        print(f"{key:<{width}}{status:<14}{seconds}  {shown}")
     if success:
         print("\nrun succeeded")
         return
