@@ -22,6 +22,7 @@ from typing import Any
 
 from floe_orchestrator_contract import ContractValidationError, TransformConfig
 
+from ._invocation import PARTIAL_PARSE_FILE, keep_parse_state
 from ._profiles import ProfilesInfo, project_settings, resolve_profiles
 
 __all__ = [
@@ -99,6 +100,9 @@ def ensure_manifest(
     project = Path(project_dir).resolve()
     settings = project_settings(project)
     info = resolve_profiles(project, settings, profiles=profiles, profiles_dir=profiles_dir)
+    # The target the waves pass for models without a compute: parsing with the same --target
+    # lets their dbt reuse this parse (dbt's partial parsing compares the flag, not its value).
+    target = target or info.default_target
     target_dir = project / str(settings.get("target-path") or "target")
     manifest_path = target_dir / MANIFEST_FILE
     fingerprint_path = target_dir / FINGERPRINT_FILE
@@ -111,6 +115,7 @@ def ensure_manifest(
     else:
         logger.info("no dbt manifest for %s yet: running dbt parse", project)
     _run_dbt_parse(project, info, target, target_dir)
+    keep_parse_state(target_dir / PARTIAL_PARSE_FILE, target_dir, target, copy=True)
     fingerprint_path.write_text(fingerprint + "\n")
     return manifest_path
 
