@@ -15,7 +15,7 @@ from floe_orchestrator_contract import (
     check_transform_name,
 )
 
-from ._manifest import ManifestIndex
+from ._index import ManifestIndex
 from ._profiles import ProfilesInfo
 
 __all__ = ["collect_problems"]

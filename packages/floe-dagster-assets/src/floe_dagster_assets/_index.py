@@ -1,0 +1,321 @@
+"""What the assets need from a dbt manifest, read once, and cached beside the manifest.
+
+Reading ``manifest.json`` is the largest part of loading a big project (about 0.5 s and several
+times the file's size in memory at 5,000 models), and the assets need a small part of it: this
+index. It is written beside the manifest (``floe_manifest_index.json``) under the manifest's
+name, size and modification time, so every later load of an unchanged project (each
+code-location reload, each run worker, including from an image that carries ``target/``) reads
+the index and never parses the manifest again. Any dbt command that rewrites the manifest
+changes its modification time, and the index is rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from floe_orchestrator_contract import ContractValidationError
+
+__all__ = [
+    "INDEX_FILE",
+    "DbtColumn",
+    "DbtNode",
+    "DbtSource",
+    "DbtTest",
+    "ManifestIndex",
+    "check_manifest_shape",
+    "read_index",
+]
+
+logger = logging.getLogger(__name__)
+
+INDEX_FILE = "floe_manifest_index.json"
+# Bumped whenever the index's content changes, so an older cache is never read.
+FORMAT = 1
+_REFABLE = frozenset({"model", "seed", "snapshot"})
+
+
+class DbtColumn(NamedTuple):
+    name: str
+    data_type: str
+    description: str
+
+
+class DbtNode(NamedTuple):
+    """A model, seed or snapshot of the root project, as the manifest describes it."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    fqn: tuple[str, ...]
+    path: str
+    schema: str
+    database: str
+    alias: str
+    materialization: str
+    tags: tuple[str, ...]
+    meta: Mapping[str, Any]
+    description: str
+    columns: tuple[DbtColumn, ...]
+    parents: tuple[str, ...]
+    checksum: str
+
+    @property
+    def selector(self) -> str:
+        return "fqn:" + ".".join(self.fqn)
+
+    @property
+    def table_name(self) -> str:
+        return ".".join(p for p in (self.database, self.schema, self.alias) if p)
+
+
+class DbtSource(NamedTuple):
+    unique_id: str
+    source_name: str
+    name: str
+    schema: str
+    database: str
+    identifier: str
+    description: str
+    columns: tuple[DbtColumn, ...]
+
+    @property
+    def table_name(self) -> str:
+        return ".".join(p for p in (self.database, self.schema, self.identifier) if p)
+
+
+class DbtTest(NamedTuple):
+    unique_id: str
+    name: str
+    fqn: tuple[str, ...]
+    attached_to: str | None
+    description: str
+
+    @property
+    def selector(self) -> str:
+        return "fqn:" + ".".join(self.fqn)
+
+
+@dataclass
+class ManifestIndex:
+    """What the assets need from a manifest, read once (linear in its size)."""
+
+    project_name: str
+    adapter_type: str
+    models: dict[str, DbtNode] = field(default_factory=dict)
+    others: dict[str, DbtNode] = field(default_factory=dict)
+    sources: dict[str, DbtSource] = field(default_factory=dict)
+    tests: list[DbtTest] = field(default_factory=list)
+    by_uid: dict[str, DbtNode] = field(default_factory=dict)
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> ManifestIndex:
+        check_manifest_shape(manifest, "manifest")
+        metadata = manifest["metadata"]
+        project = str(metadata.get("project_name") or "")
+        index = cls(project_name=project, adapter_type=str(metadata.get("adapter_type") or ""))
+        tests: list[Mapping[str, Any]] = []
+        for uid, props in manifest["nodes"].items():
+            kind = props.get("resource_type")
+            if kind == "test":
+                tests.append(props)
+                continue
+            if kind not in _REFABLE or (project and props.get("package_name") != project):
+                continue
+            index._add(_node(uid, props))
+        for uid, props in (manifest.get("sources") or {}).items():
+            if project and props.get("package_name") != project:
+                continue
+            index.sources[uid] = DbtSource(
+                unique_id=uid,
+                source_name=str(props.get("source_name", "")),
+                name=str(props.get("name", "")),
+                schema=str(props.get("schema") or ""),
+                database=str(props.get("database") or ""),
+                identifier=str(props.get("identifier") or props.get("name", "")),
+                description=str(props.get("description") or ""),
+                columns=_columns(props),
+            )
+        for props in tests:
+            attached = props.get("attached_node")
+            if not attached:
+                parents = [p for p in _parents(props) if p in index.by_uid]
+                attached = parents[0] if len(parents) == 1 else None
+            index.tests.append(
+                DbtTest(
+                    unique_id=str(props["unique_id"]),
+                    name=str(props.get("name", "")),
+                    fqn=tuple(props.get("fqn") or (props.get("name", ""),)),
+                    attached_to=attached if attached in index.by_uid else None,
+                    description=str(props.get("description") or ""),
+                )
+            )
+        return index
+
+    def _add(self, node: DbtNode) -> None:
+        self.by_uid[node.unique_id] = node
+        if node.resource_type == "model":
+            self.models[node.name] = node
+        else:
+            self.others[node.name] = node
+
+    def external_names(self) -> list[str]:
+        """Names a transform may depend on besides other transforms: seeds and snapshots."""
+        return list(self.others)
+
+    # -- the cached form: rows of plain JSON values, rebuilt without any per-field work ------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project_name": self.project_name,
+            "adapter_type": self.adapter_type,
+            "nodes": [_node_row(n) for n in self.by_uid.values()],
+            "sources": [[*s[:7], [list(c) for c in s.columns]] for s in self.sources.values()],
+            "tests": [list(t) for t in self.tests],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ManifestIndex:
+        index = cls(project_name=data["project_name"], adapter_type=data["adapter_type"])
+        for row in data["nodes"]:
+            index._add(_node_from_row(row))
+        for *head, columns in data["sources"]:
+            index.sources[head[0]] = DbtSource(*head, tuple(DbtColumn(*c) for c in columns))
+        index.tests = [
+            DbtTest(uid, name, tuple(fqn), attached, description)
+            for uid, name, fqn, attached, description in data["tests"]
+        ]
+        return index
+
+
+def _node_row(node: DbtNode) -> list[Any]:
+    return [
+        *node[:3],
+        list(node.fqn),
+        *node[4:9],
+        list(node.tags),
+        dict(node.meta),
+        node.description,
+        [list(c) for c in node.columns],
+        list(node.parents),
+        node.checksum,
+    ]
+
+
+def _node_from_row(row: list[Any]) -> DbtNode:
+    (uid, kind, name, fqn, path, schema, database, alias, materialized, tags, meta, description,
+     columns, parents, checksum) = row  # fmt: skip
+    return DbtNode(
+        uid,
+        kind,
+        name,
+        tuple(fqn),
+        path,
+        schema,
+        database,
+        alias,
+        materialized,
+        tuple(tags),
+        meta,
+        description,
+        tuple(DbtColumn(*c) for c in columns),
+        tuple(parents),
+        checksum,
+    )
+
+
+def check_manifest_shape(data: object, where: str) -> None:
+    if not isinstance(data, dict):
+        raise ContractValidationError(
+            "invalid dbt manifest",
+            [f"{where}: expected a JSON object, got {type(data).__name__}"],
+        )
+    problems = [
+        f"{where}: key {key!r} is missing or not an object (allowed: a manifest written by dbt)"
+        for key in ("metadata", "nodes")
+        if not isinstance(data.get(key), dict)
+    ]
+    if problems:
+        raise ContractValidationError("invalid dbt manifest", problems)
+
+
+def _parents(props: Mapping[str, Any]) -> list[str]:
+    depends_on = props.get("depends_on") or {}
+    return [str(p) for p in depends_on.get("nodes") or ()]
+
+
+def _columns(props: Mapping[str, Any]) -> tuple[DbtColumn, ...]:
+    return tuple(
+        DbtColumn(
+            name=str(column.get("name") or name),
+            data_type=str(column.get("data_type") or ""),
+            description=str(column.get("description") or ""),
+        )
+        for name, column in (props.get("columns") or {}).items()
+    )
+
+
+def _node(uid: str, props: Mapping[str, Any]) -> DbtNode:
+    config = props.get("config") or {}
+    meta = config.get("meta") or props.get("meta") or {}
+    checksum = props.get("checksum") or {}
+    return DbtNode(
+        unique_id=uid,
+        resource_type=str(props["resource_type"]),
+        name=str(props["name"]),
+        fqn=tuple(props.get("fqn") or (props["name"],)),
+        path=str(props.get("original_file_path") or props.get("path") or ""),
+        schema=str(props.get("schema") or ""),
+        database=str(props.get("database") or ""),
+        alias=str(props.get("alias") or props["name"]),
+        materialization=str(config.get("materialized") or props["resource_type"]),
+        tags=tuple(str(t) for t in props.get("tags") or config.get("tags") or ()),
+        meta=dict(meta),
+        description=str(props.get("description") or ""),
+        columns=_columns(props),
+        parents=tuple(_parents(props)),
+        checksum=str(checksum.get("checksum") or "") if isinstance(checksum, dict) else "",
+    )
+
+
+# -- the cache -------------------------------------------------------------------------------
+def read_index(manifest_path: str | os.PathLike[str]) -> ManifestIndex:
+    """The index of the manifest at ``manifest_path``: cached beside it, else read and cached.
+
+    Raises ``ContractValidationError`` when the manifest is missing or not a dbt manifest.
+    """
+    path = Path(manifest_path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise ContractValidationError(
+            "invalid dbt manifest",
+            [f"{path}: no such file (allowed: a manifest.json written by dbt)"],
+        ) from None
+    key = [FORMAT, path.name, stat.st_size, stat.st_mtime_ns]
+    cache = path.with_name(INDEX_FILE)
+    try:
+        cached = json.loads(cache.read_bytes())
+        if cached.get("key") == key:
+            return ManifestIndex.from_json(cached["index"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no cache, or one of another format: rebuilt below
+    from ._manifest import load_manifest
+
+    index = ManifestIndex.from_manifest(load_manifest(path))
+    _write_cache(cache, {"key": key, "index": index.to_json()})
+    return index
+
+
+def _write_cache(path: Path, content: Mapping[str, Any]) -> None:
+    staging = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        staging.write_text(json.dumps(content, separators=(",", ":")))
+        os.replace(staging, path)
+    except OSError as error:  # a read-only target folder only costs the next load its speed
+        logger.debug("could not cache the manifest index at %s: %s", path, error)
+        staging.unlink(missing_ok=True)
