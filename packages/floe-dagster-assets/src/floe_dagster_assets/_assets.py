@@ -108,7 +108,9 @@ class _Model:
         self.path = transform.path or node.path
         self.schema = transform.schema_name or node.schema
         materialization = transform.materialization
-        self.materialization = node.materialization if materialization == "table" else materialization
+        self.materialization = (
+            node.materialization if materialization == "table" else materialization
+        )
         self.meta = {**node.meta, **transform.meta} if transform.meta else node.meta
 
 
@@ -151,6 +153,7 @@ def _build(
     )
 
     adapters = info.targets or {}
+    tables = {n: node.table_name for n, node in nodes.items()}
     specs = []
     for node_name in graph.order:
         node = nodes[node_name]
@@ -163,6 +166,7 @@ def _build(
                 deps=deps,
                 compute=compute[node_name],
                 adapter=adapters.get(compute[node_name] or "") or index.adapter_type,
+                table_name=tables[node_name],
             )
         )
     check_specs, checks = _checks(index, keys)
@@ -173,7 +177,7 @@ def _build(
         kinds={n: node.resource_type for n, node in nodes.items()},
         node_of_uid={node.unique_id: n for n, node in nodes.items()},
         checks=checks,
-        tables={n: node.table_name for n, node in nodes.items()},
+        tables=tables,
         target_path=target_path,
     )
     assets: list[dg.AssetsDefinition] = []
@@ -301,6 +305,7 @@ def _spec(
     deps: list[dg.AssetKey],
     compute: str | None,
     adapter: str,
+    table_name: str,
 ) -> dg.AssetSpec:
     schema = model.schema if model else node.schema
     meta = model.meta if model else node.meta
@@ -310,7 +315,7 @@ def _spec(
         "floe/materialization": model.materialization if model else node.materialization,
         "floe/path": model.path if model else node.path,
         "dbt/unique_id": node.unique_id,
-        "dagster/table_name": node.table_name,
+        "dagster/table_name": table_name,
     }
     if meta:
         metadata["floe/meta"] = _json_metadata(meta)

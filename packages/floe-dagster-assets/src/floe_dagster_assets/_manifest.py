@@ -25,7 +25,14 @@ from typing import Any
 
 from floe_orchestrator_contract import ContractValidationError, TransformConfig
 
-from ._index import DbtNode, DbtSource, DbtTest, ManifestIndex, check_manifest_shape
+from ._index import (
+    DbtNode,
+    DbtSource,
+    DbtTest,
+    ManifestIndex,
+    check_manifest_shape,
+    paused_gc,
+)
 from ._invocation import PARTIAL_PARSE_FILE, keep_parse_state
 from ._profiles import ProfilesInfo, project_settings, resolve_profiles
 
@@ -59,7 +66,8 @@ def load_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a dbt ``manifest.json``; raise one error naming what is wrong with it."""
     manifest_path = Path(path)
     try:
-        data = json.loads(manifest_path.read_bytes())
+        with paused_gc():
+            data = json.loads(manifest_path.read_bytes())
     except FileNotFoundError:
         raise ContractValidationError(
             "invalid dbt manifest",
@@ -107,7 +115,9 @@ def ensure_manifest(
         logger.debug("dbt manifest %s is up to date", manifest_path)
     else:
         if manifest_path.is_file() and recorded:
-            logger.info("dbt project %s changed since its manifest was written: re-parsing", project)
+            logger.info(
+                "dbt project %s changed since its manifest was written: re-parsing", project
+            )
         else:
             logger.info("no dbt manifest for %s yet: running dbt parse", project)
         _run_dbt_parse(project, info, target, target_dir)
@@ -144,7 +154,7 @@ def _stats_fingerprint(
     return digest.hexdigest()
 
 
-def _header(info: ProfilesInfo, target: str | None) -> Any:
+def _header(info: ProfilesInfo, target: str | None) -> hashlib._Hash:
     digest = hashlib.sha256()
     digest.update(f"target={target}\nprofile={info.profile_name}\n".encode())
     digest.update(info.fingerprint.encode())

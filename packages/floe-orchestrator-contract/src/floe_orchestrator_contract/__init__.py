@@ -1,49 +1,16 @@
 """floe's orchestrator contract: the seed's entities, ``CompiledArtifacts``, rules and registry.
 
-``CompiledArtifacts`` and its models are imported on first use: they need pydantic, which costs
-more to import than everything else here, and plugin discovery should not pay for it.
+Only the plugin ABCs are imported with the package: everything else is imported on first use.
+Discovering a plugin needs nothing but ``OrchestratorPlugin``, and floe discovers plugins on every
+call; the rest costs more to import than the ABCs (dataclasses, logging, and pydantic for
+``CompiledArtifacts``).
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .__about__ import __version__
-from ._entities import Dataset, ResourceSpec, TransformConfig, ValidationResult
-from ._observer import (
-    ColumnInfo,
-    ColumnLineage,
-    DataTestOutcome,
-    NodeResult,
-    NodeRun,
-    NodeStatus,
-    Relation,
-    RunContext,
-    RunObserver,
-    Warehouse,
-)
 from ._plugin import OrchestratorPlugin, PluginMetadata
-from ._registry import (
-    FLOE_API_VERSION,
-    ORCHESTRATOR_GROUP,
-    PluginError,
-    PluginIncompatibleError,
-    PluginInfo,
-    PluginNotFoundError,
-    PluginRegistry,
-    PluginState,
-    is_api_compatible,
-)
-from ._validation import (
-    MATERIALIZATIONS,
-    WORKLOAD_SIZES,
-    ContractValidationError,
-    check_dependency_graph,
-    check_materialization,
-    check_transform_name,
-    check_workload_size,
-    find_cycles,
-    validate_transforms,
-    validate_workload_size,
-)
 
 if TYPE_CHECKING:
     from ._artifacts import (
@@ -57,28 +24,120 @@ if TYPE_CHECKING:
         ResolvedTransforms,
         ScheduleSpec,
     )
+    from ._entities import Dataset, ResourceSpec, TransformConfig, ValidationResult
+    from ._observer import (
+        ColumnInfo,
+        ColumnLineage,
+        DataTestOutcome,
+        NodeResult,
+        NodeRun,
+        NodeStatus,
+        Relation,
+        RunContext,
+        RunObserver,
+        Warehouse,
+    )
+    from ._registry import (
+        FLOE_API_VERSION,
+        ORCHESTRATOR_GROUP,
+        PluginError,
+        PluginIncompatibleError,
+        PluginInfo,
+        PluginNotFoundError,
+        PluginRegistry,
+        PluginState,
+        is_api_compatible,
+    )
+    from ._validation import (
+        MATERIALIZATIONS,
+        WORKLOAD_SIZES,
+        ContractValidationError,
+        check_dependency_graph,
+        check_materialization,
+        check_transform_name,
+        check_workload_size,
+        find_cycles,
+        validate_transforms,
+        validate_workload_size,
+    )
 
+# The module each name is imported from on first use (each module's ``__all__``).
 _LAZY = {
-    "ARTIFACTS_VERSION",
-    "CompilationMetadata",
-    "CompiledArtifacts",
-    "DeploymentMode",
-    "ObservabilityConfig",
-    "ProductIdentity",
-    "ResolvedModel",
-    "ResolvedTransforms",
-    "ScheduleSpec",
+    **dict.fromkeys(
+        (
+            "ARTIFACTS_VERSION",
+            "CompilationMetadata",
+            "CompiledArtifacts",
+            "DeploymentMode",
+            "ObservabilityConfig",
+            "ProductIdentity",
+            "ResolvedModel",
+            "ResolvedTransforms",
+            "ScheduleSpec",
+        ),
+        "_artifacts",
+    ),
+    **dict.fromkeys(
+        ("Dataset", "ResourceSpec", "TransformConfig", "ValidationResult"), "_entities"
+    ),
+    **dict.fromkeys(
+        (
+            "ColumnInfo",
+            "ColumnLineage",
+            "DataTestOutcome",
+            "NodeResult",
+            "NodeRun",
+            "NodeStatus",
+            "Relation",
+            "RunContext",
+            "RunObserver",
+            "Warehouse",
+        ),
+        "_observer",
+    ),
+    **dict.fromkeys(
+        (
+            "FLOE_API_VERSION",
+            "ORCHESTRATOR_GROUP",
+            "PluginError",
+            "PluginIncompatibleError",
+            "PluginInfo",
+            "PluginNotFoundError",
+            "PluginRegistry",
+            "PluginState",
+            "is_api_compatible",
+        ),
+        "_registry",
+    ),
+    **dict.fromkeys(
+        (
+            "MATERIALIZATIONS",
+            "WORKLOAD_SIZES",
+            "ContractValidationError",
+            "check_dependency_graph",
+            "check_materialization",
+            "check_transform_name",
+            "check_workload_size",
+            "find_cycles",
+            "validate_transforms",
+            "validate_workload_size",
+        ),
+        "_validation",
+    ),
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import _artifacts
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
-        value = getattr(_artifacts, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

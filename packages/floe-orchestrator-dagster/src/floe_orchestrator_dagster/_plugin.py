@@ -6,20 +6,13 @@ openlineage are imported inside the methods that need them, never at module impo
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from floe_orchestrator_contract import (
-    Dataset,
-    OrchestratorPlugin,
-    ResourceSpec,
-    TransformConfig,
-    ValidationResult,
-)
+from floe_orchestrator_contract import OrchestratorPlugin
 
 from .__about__ import __version__
 from ._settings import PluginSettings
@@ -29,17 +22,21 @@ if TYPE_CHECKING:
 
     from floe_dagster_lineage import LineageConfig, LineageEmitter
     from floe_dagster_schedules import ScheduleBook
-    from floe_orchestrator_contract import CompiledArtifacts
+    from floe_orchestrator_contract import (
+        CompiledArtifacts,
+        Dataset,
+        ResourceSpec,
+        TransformConfig,
+        ValidationResult,
+    )
 
 __all__ = ["IMAGE_APP_DIR", "DagsterOrchestratorPlugin"]
 
 # Where the user-code image holds the dbt project and compiled_artifacts.json (Helm values).
 IMAGE_APP_DIR = "/opt/dagster/app"
 
-logger = logging.getLogger(__name__)
 
-
-class _ResourcePresets(Mapping[str, ResourceSpec]):
+class _ResourcePresets(Mapping[str, "ResourceSpec"]):
     """The seed's ``_RESOURCE_PRESETS``, read from floe-dagster-helm on first use."""
 
     def _presets(self) -> Mapping[str, ResourceSpec]:
