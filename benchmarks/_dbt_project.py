@@ -5,9 +5,11 @@ every other model reads model ``i // 10`` (staging -> intermediate -> marts, ten
 model has a described ``id`` and ``value`` column in a properties file; every tenth model has a
 ``not_null`` test on ``id``. Models are DuckDB tables of 1,000 rows.
 
-Two compute targets (``duckdb`` and ``duckdb_heavy``) write the same DuckDB file. With
-``split=True`` the first half of the models (which only read each other, in a tree) runs on
-``duckdb`` and the second half on ``duckdb_heavy``: two dbt invocations, in that order.
+Two compute targets (``duckdb`` and ``duckdb_heavy``) write the same DuckDB file. Models live in
+a folder named after the target they run on (``models/<target>/``). With ``split=True`` the first
+half of the models (which only read each other, in a tree) runs on ``duckdb`` and the second half
+on ``duckdb_heavy``: two dbt invocations, in that order, as ``dbt build --select
+path:models/<target> --target <target>`` runs them by hand.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def make_project(directory: Path, n: int, shape: str, *, split: bool = False) ->
     """Write the project (models, properties, profiles.yml, compiled_artifacts.json)."""
     directory = directory.resolve()
     models = directory / "models"
-    models.mkdir(parents=True, exist_ok=True)
+    for target in TARGETS:
+        (models / target).mkdir(parents=True, exist_ok=True)
     (directory / "dbt_project.yml").write_text(
         f"name: {PROJECT}\nversion: '1.0'\nconfig-version: 2\nprofile: {PROJECT}\n"
         f"models:\n  {PROJECT}:\n    +materialized: table\n"
@@ -62,7 +65,7 @@ def make_project(directory: Path, n: int, shape: str, *, split: bool = False) ->
             sql = f"select id, value + 1 as value from {{{{ ref('{name(ups[0])}') }}}}\n"
         else:
             sql = "select i as id, i * 7 % 13 as value from range(0, 1000) as t(i)\n"
-        (models / f"{name(i)}.sql").write_text(sql)
+        (models / compute(i, n, split) / f"{name(i)}.sql").write_text(sql)
         id_column: dict[str, Any] = {"name": "id", "description": "row number", "data_type": "int"}
         if i % TEST_EVERY == 0:
             id_column["data_tests"] = ["not_null"]
@@ -127,6 +130,18 @@ def dbt_parse(project: Path) -> float:
         env=dbt_env(),
     )
     return time.perf_counter() - started
+
+
+def enable_lineage(project: Path, url: str) -> None:
+    """Send the product's lineage to ``url`` (an OpenLineage HTTP receiver)."""
+    artifacts = artifacts_dict(project)
+    artifacts["observability"] = {
+        "lineage": True,
+        "lineage_namespace": PROJECT,
+        "lineage_transport": "http",
+        "lineage_endpoint": url,
+    }
+    (project / "compiled_artifacts.json").write_text(json.dumps(artifacts, indent=1))
 
 
 def artifacts_dict(project: Path) -> dict[str, Any]:
