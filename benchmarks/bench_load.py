@@ -13,8 +13,9 @@ every case loads them in a fresh interpreter; imports and the transforms (floe's
 - floe, first load: the same with no index cached yet, so ``manifest.json`` is read;
 - dagster-dbt: ``@dbt_assets`` on the same manifest file (the peer), "crashed: ..." if it fails.
 
-Peak memory is the process's peak RSS growth over its RSS just before the timed part. Goals: the
-repeated load within 1.1x the floor's time and 1.2x its peak memory.
+Peak memory is the process's peak RSS growth over its RSS just before the timed part; CPU time
+includes child processes (floe reads a manifest without a cached index in one, whose own peak RSS
+is reported apart). Goals: within 1.1x the floor's time and 1.2x its peak memory.
 
     python benchmarks/bench_load.py [--quick] [--repeat N] [--json results.json]
 """
@@ -52,6 +53,13 @@ def _rss_mb() -> float:
     return 0.0
 
 
+def _cpu() -> float:
+    """CPU time of this process and of the child processes it waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def worker(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
     import dagster as dg
@@ -65,7 +73,7 @@ def worker(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
     plain = json.loads(floor_input.read_text()) if case == "floor" else None
     none = dg.ResourceDefinition.none_resource()
     before = _rss_mb()
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), _cpu()
     try:
         if case == "floor":
             assert plain is not None
@@ -138,12 +146,13 @@ def worker(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
         count, error = 0, "RecursionError"
     except Exception as exc:  # the peer failing is a result, not a crash of the benchmark
         count, error = 0, f"{type(exc).__name__}: {str(exc)[:200]}"
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
         "peak_mb": peak - before,
+        "child_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "assets": count,
         "error": error,
     }
@@ -195,7 +204,14 @@ def _floor_input(project: Path, path: Path) -> None:
 
 
 def _failed(error: str) -> dict[str, Any]:
-    return {"seconds": None, "cpu_seconds": None, "peak_mb": None, "assets": 0, "error": error}
+    return {
+        "seconds": None,
+        "cpu_seconds": None,
+        "peak_mb": None,
+        "child_peak_mb": None,
+        "assets": 0,
+        "error": error,
+    }
 
 
 def _measure(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
@@ -239,6 +255,7 @@ def run(cases: tuple[tuple[int, str], ...], repeat: int) -> list[dict[str, Any]]
                     "seconds": statistics.median(r["seconds"] for r in ok) if ok else None,
                     "cpu_seconds": statistics.median(r["cpu_seconds"] for r in ok) if ok else None,
                     "peak_mb": statistics.median(r["peak_mb"] for r in ok) if ok else None,
+                    "child_peak_mb": max((r["child_peak_mb"] for r in ok), default=None),
                     "samples_s": [r["seconds"] for r in results],
                     "error": None if ok else results[-1]["error"],
                     "assets": ok[0]["assets"] if ok else 0,
@@ -307,10 +324,16 @@ def main(argv: list[str] | None = None) -> int:
             ok = time_ratio <= GOAL_TIME and memory_ratio <= GOAL_MEMORY
             if case == "floe repeated":
                 verdicts.append(ok)
+            child = row[case]["child_peak_mb"]
             print(
                 f"{row['models']:,} ({row['shape']}), {case} load: {time_ratio:.2f}x the floor's "
                 f"time ({cpu_ratio:.2f}x its CPU time), {memory_ratio:.2f}x its memory "
                 f"({'meets' if ok else 'MISSES'} the {GOAL_TIME}x / {GOAL_MEMORY}x goal)"
+                + (
+                    f"; the child process reading the manifest peaked at {child:.0f} MB"
+                    if child
+                    else ""
+                )
             )
         print(f"  (dbt parse of that project took {row['dbt_parse_s']:.0f}s)")
     if args.json:

@@ -15,6 +15,8 @@ import gc
 import json
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,9 +33,11 @@ __all__ = [
     "DbtSource",
     "DbtTest",
     "ManifestIndex",
+    "cache_index",
     "check_manifest_shape",
     "paused_gc",
     "read_index",
+    "read_manifest",
 ]
 
 logger = logging.getLogger(__name__)
@@ -41,6 +45,7 @@ logger = logging.getLogger(__name__)
 INDEX_FILE = "floe_manifest_index.json"
 # Bumped whenever the index's content changes, so an older cache is never read.
 FORMAT = 1
+_CHILD_TIMEOUT_S = 900
 _REFABLE = frozenset({"model", "seed", "snapshot"})
 # One empty meta for every node without one (most of them); never mutated.
 _NO_META: Mapping[str, Any] = MappingProxyType({})
@@ -339,9 +344,53 @@ def paused_gc() -> Iterator[None]:
 def read_index(manifest_path: str | os.PathLike[str]) -> ManifestIndex:
     """The index of the manifest at ``manifest_path``: cached beside it, else read and cached.
 
-    Raises ``ContractValidationError`` when the manifest is missing or not a dbt manifest.
+    A manifest without a current index is read in a short-lived child process, which writes the
+    index beside it: the whole manifest (several times its file's size once in Python objects)
+    never enters this process, which is often a long-lived code server. Raises
+    ``ContractValidationError`` when the manifest is missing or not a dbt manifest.
     """
     path = Path(manifest_path)
+    key = _key(path)
+    cache = path.with_name(INDEX_FILE)
+    index = _cached(cache, key)
+    if index is None and _index_in_child(path):
+        index = _cached(cache, key)
+    if index is None:
+        # No child process (or it failed): here, where a broken manifest becomes one clear error.
+        with paused_gc():
+            index = ManifestIndex.from_manifest(read_manifest(path))
+        _write_cache(cache, {"key": key, "index": index.to_json()})
+    return index
+
+
+def cache_index(manifest_path: str | os.PathLike[str]) -> None:
+    """Read the manifest and write its index beside it (what the child process runs)."""
+    path = Path(manifest_path)
+    key = _key(path)
+    with paused_gc():
+        index = ManifestIndex.from_manifest(read_manifest(path))
+    _write_cache(path.with_name(INDEX_FILE), {"key": key, "index": index.to_json()})
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A dbt ``manifest.json``, parsed; one error naming what is wrong with it."""
+    try:
+        with paused_gc():
+            data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ContractValidationError(
+            "invalid dbt manifest",
+            [f"{path}: no such file (allowed: a manifest.json written by dbt)"],
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ContractValidationError(
+            "invalid dbt manifest", [f"{path}: not valid JSON: {error}"]
+        ) from None
+    check_manifest_shape(data, str(path))
+    return data  # type: ignore[no-any-return]
+
+
+def _key(path: Path) -> list[Any]:
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -349,21 +398,46 @@ def read_index(manifest_path: str | os.PathLike[str]) -> ManifestIndex:
             "invalid dbt manifest",
             [f"{path}: no such file (allowed: a manifest.json written by dbt)"],
         ) from None
-    key = [FORMAT, path.name, stat.st_size, stat.st_mtime_ns]
-    cache = path.with_name(INDEX_FILE)
+    return [FORMAT, path.name, stat.st_size, stat.st_mtime_ns]
+
+
+def _cached(cache: Path, key: list[Any]) -> ManifestIndex | None:
     try:
         with paused_gc():
             cached = json.loads(cache.read_bytes())
             if cached.get("key") == key:
                 return ManifestIndex.from_json(cached["index"])
     except (OSError, ValueError, KeyError, TypeError):
-        pass  # no cache, or one of another format: rebuilt below
-    from ._manifest import load_manifest
+        pass  # no cache, or one of another format
+    return None
 
-    with paused_gc():
-        index = ManifestIndex.from_manifest(load_manifest(path))
-    _write_cache(cache, {"key": key, "index": index.to_json()})
-    return index
+
+# This file, loaded on its own (not as part of the package, whose import pulls in Dagster).
+_CHILD = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('floe_manifest_index', sys.argv[1])\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "sys.modules[spec.name] = module\n"
+    "spec.loader.exec_module(module)\n"
+    "module.cache_index(sys.argv[2])\n"
+)
+
+
+def _index_in_child(path: Path) -> bool:
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", _CHILD, __file__, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=_CHILD_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        logger.debug("could not index %s in a child process: %s", path, error)
+        return False
+    if completed.returncode != 0:
+        logger.debug("indexing %s in a child process failed: %s", path, completed.stderr[-2000:])
+    return completed.returncode == 0
 
 
 def _write_cache(path: Path, content: Mapping[str, Any]) -> None:

@@ -12,7 +12,6 @@ of milliseconds); when it differs, the contents decide.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -23,15 +22,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from floe_orchestrator_contract import ContractValidationError, TransformConfig
+from floe_orchestrator_contract import TransformConfig
 
 from ._index import (
     DbtNode,
     DbtSource,
     DbtTest,
     ManifestIndex,
-    check_manifest_shape,
-    paused_gc,
+    read_manifest,
 )
 from ._invocation import PARTIAL_PARSE_FILE, keep_parse_state
 from ._profiles import ProfilesInfo, project_settings, resolve_profiles
@@ -64,21 +62,7 @@ class DbtParseError(RuntimeError):
 # -- manifest files ------------------------------------------------------------------------
 def load_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a dbt ``manifest.json``; raise one error naming what is wrong with it."""
-    manifest_path = Path(path)
-    try:
-        with paused_gc():
-            data = json.loads(manifest_path.read_bytes())
-    except FileNotFoundError:
-        raise ContractValidationError(
-            "invalid dbt manifest",
-            [f"{manifest_path}: no such file (allowed: a manifest.json written by dbt)"],
-        ) from None
-    except json.JSONDecodeError as error:
-        raise ContractValidationError(
-            "invalid dbt manifest", [f"{manifest_path}: not valid JSON: {error}"]
-        ) from None
-    check_manifest_shape(data, str(manifest_path))
-    return data  # type: ignore[no-any-return]
+    return read_manifest(Path(path))
 
 
 def ensure_manifest(
