@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT = "bench"
+JOB = "bench_daily"  # the product's scheduled job
 TARGETS = ("duckdb", "duckdb_heavy")
 TEST_EVERY = 10
 
@@ -106,7 +107,7 @@ def make_project(directory: Path, n: int, shape: str, *, split: bool = False) ->
         },
         "dbt_profiles": profiles(database),
         "observability": {"lineage": False, "lineage_namespace": PROJECT},
-        "schedules": [],
+        "schedules": [{"job_name": JOB, "cron": "0 6 * * *", "timezone": "UTC"}],
     }
     (directory / "compiled_artifacts.json").write_text(json.dumps(artifacts, indent=1))
     return directory
