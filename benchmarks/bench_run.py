@@ -225,8 +225,8 @@ def _print_row(row: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="300 models only, once each")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="300 models only")
+    parser.add_argument("--repeat", type=int, help="timed runs of each case (default 3; quick 1)")
     parser.add_argument("--json", type=Path)
     parser.add_argument(
         "--storage",
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(case, Path(project), Path(instance))))
         return 0
     cases = QUICK_PROJECTS if args.quick else PROJECTS
-    repeat = 1 if args.quick else args.repeat
+    repeat = args.repeat or (1 if args.quick else 3)
     os.environ["FLOE_BENCH_STORAGE"] = args.storage  # read by the workers
     print(
         "wall time to materialize everything (median of interleaved runs; CPU incl. dbt); "
