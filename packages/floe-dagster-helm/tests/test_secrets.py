@@ -110,9 +110,10 @@ def test_a_password_never_reaches_a_schema_message() -> None:
     # A numeric password is also the wrong type, and the schema's message would quote it.
     problems = validate_helm_values({"postgresql": {"postgresqlPassword": 98765432123}})
     assert problems == [
-        "postgresql.postgresqlPassword: a plain-text password is not allowed in values "
-        "(allowed: leave it empty and keep the password in an existing Kubernetes Secret, e.g. "
-        "ExternalPostgres(existing_secret=...) or envSecrets)"
+        "postgresql.postgresqlPassword: a plain-text password is not allowed in values, nor any "
+        "other credential (allowed: leave it empty and keep it in an existing Kubernetes Secret, "
+        "e.g. ExternalPostgres(existing_secret=...), envSecrets or an env entry's "
+        "valueFrom.secretKeyRef)"
     ]
 
 

@@ -20,8 +20,10 @@ def reference_dir() -> Path:
 
 
 class SpecValidator:
-    """Validates events against the vendored OpenLineage spec: the core schema for the event and,
-    for every facet whose name a facet schema defines, that facet's schema."""
+    """Validates events against the vendored OpenLineage spec: the core schema for the event and
+    each facet against the facet schema of its name for where it sits (run, job, dataset, input
+    or output facets), else the schema of that name wherever it sits. ``unchecked`` collects the
+    names of facets that no vendored schema describes (only the core schema checked them)."""
 
     def __init__(self, spec_dir: Path) -> None:
         from jsonschema import Draft202012Validator
@@ -37,14 +39,22 @@ class SpecValidator:
         self.event = Draft202012Validator(
             {"$ref": core["$id"] + "#/$defs/RunEvent"}, registry=registry, format_checker=checker
         )
-        self.facets: dict[str, Any] = {}
+        self.facets: dict[tuple[str, str], Any] = {}
+        self.unchecked: set[str] = set()
         for schema in schemas:
-            for name in schema.get("properties", {}):
-                if schema is not core:
-                    self.facets[name] = Draft202012Validator(
-                        schema, registry=registry, format_checker=checker
-                    )
-        assert {"errorMessage", "parent", "jobType", "schema", "sql"} <= set(self.facets)
+            if schema is core:
+                continue
+            for name, ref in schema.get("properties", {}).items():
+                validator = Draft202012Validator(schema, registry=registry, format_checker=checker)
+                self.facets[_kind_of(schema, ref["$ref"]), name] = validator
+        names = {name for _, name in self.facets}
+        assert {"errorMessage", "parent", "jobType", "schema", "sql"} <= names
+
+    def _validator(self, kind: str, name: str) -> Any:
+        found = self.facets.get((kind, name))
+        if found is None:
+            found = next((v for (_, n), v in self.facets.items() if n == name), None)
+        return found
 
     def problems(self, event: dict[str, Any]) -> list[str]:
         found = [f"event: {e.message}" for e in self.event.iter_errors(event)]
@@ -52,13 +62,15 @@ class SpecValidator:
             datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00"))
         except (KeyError, ValueError) as error:
             found.append(f"eventTime: {error}")
-        for where, facets in _facet_maps(event):
+        for where, kind, facets in _facet_maps(event):
             for name, facet in facets.items():
-                validator = self.facets.get(name)
-                if validator is not None:
-                    found += [
-                        f"{where}.{name}: {e.message}" for e in validator.iter_errors({name: facet})
-                    ]
+                validator = self._validator(kind, name)
+                if validator is None:
+                    self.unchecked.add(name)
+                    continue
+                found += [
+                    f"{where}.{name}: {e.message}" for e in validator.iter_errors({name: facet})
+                ]
         return found
 
     def check(self, events: list[dict[str, Any]]) -> None:
@@ -67,13 +79,27 @@ class SpecValidator:
         assert problems == []
 
 
-def _facet_maps(event: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    yield "run.facets", event.get("run", {}).get("facets") or {}
-    yield "job.facets", event.get("job", {}).get("facets") or {}
+def _kind_of(schema: dict[str, Any], ref: str) -> str:
+    """RunFacet, JobFacet, DatasetFacet, InputDatasetFacet or OutputDatasetFacet: the core
+    definition a facet schema extends."""
+    definition = schema["$defs"][ref.rsplit("/", 1)[-1]]
+    for part in definition.get("allOf", []):
+        if "$ref" in part and "OpenLineage.json" in part["$ref"]:
+            return str(part["$ref"].rsplit("/", 1)[-1])
+    return "Facet"
+
+
+def _facet_maps(event: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    yield "run.facets", "RunFacet", event.get("run", {}).get("facets") or {}
+    yield "job.facets", "JobFacet", event.get("job", {}).get("facets") or {}
     for side in ("inputs", "outputs"):
         for index, dataset in enumerate(event.get(side) or []):
-            for key in ("facets", "inputFacets", "outputFacets"):
-                yield f"{side}[{index}].{key}", dataset.get(key) or {}
+            for key, kind in (
+                ("facets", "DatasetFacet"),
+                ("inputFacets", "InputDatasetFacet"),
+                ("outputFacets", "OutputDatasetFacet"),
+            ):
+                yield f"{side}[{index}].{key}", kind, dataset.get(key) or {}
 
 
 def warnings_from_us(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

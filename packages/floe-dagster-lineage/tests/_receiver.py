@@ -18,7 +18,8 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class Receiver:
-    """Collects POSTed JSON bodies. ``mode``: ok, slow, status, garbage (set at any time)."""
+    """Collects POSTed JSON bodies (and the path of every request). ``mode``: ok, slow, status,
+    garbage (set at any time)."""
 
     def __init__(self, mode: str = "ok", delay: float = 0.0, status: int = 200) -> None:
         self.mode = mode
@@ -26,6 +27,7 @@ class Receiver:
         self.status = status
         self.events: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []
         self.requests = 0
         # When set to an Event, every request waits for it (at most 10 s) before being answered.
         self.gate: threading.Event | None = None
@@ -46,6 +48,7 @@ class Receiver:
                 body = self.rfile.read(length)
                 with receiver._lock:
                     receiver.requests += 1
+                    receiver.paths.append(self.path)
                 gate = receiver.gate
                 if gate is not None:
                     gate.wait(10)

@@ -160,3 +160,52 @@ def test_file_transport_needs_a_path() -> None:
     with pytest.raises(LineageConfigError, match="the file transport needs a file path"):
         LineageConfig(transport="file")
     assert LineageConfig(transport="file", enabled=False).active is False
+
+
+BARE = "http://marquez:5000"
+LINEAGE_API = "http://marquez:5000/api/v1/lineage"
+
+
+def test_a_bare_endpoint_gets_the_lineage_path_wherever_it_comes_from(
+    empty_home: dict[str, str], tmp_path: Path
+) -> None:
+    """LineageConfig itself, dagster.yaml's handler settings, OPENLINEAGE_URL, openlineage.yml
+    and the artifacts: a bare scheme://host:port posts to /api/v1/lineage; a path is kept."""
+    from floe_dagster_lineage._handler import _config_from_settings
+
+    cwd = tmp_path / "cwd"
+    (tmp_path / "ol.yml").write_text(f"transport:\n  type: http\n  url: {BARE}\n")
+    found = {
+        "LineageConfig": LineageConfig(transport="http", endpoint=BARE),
+        "LineageConfig with a slash": LineageConfig(transport="http", endpoint=BARE + "/"),
+        "with_changes": LineageConfig(transport="http", endpoint=BARE + "/x").with_changes(
+            endpoint=BARE
+        ),
+        "dagster.yaml": _config_from_settings({"endpoint": BARE}, empty_home),
+        "OPENLINEAGE_URL": LineageConfig.from_observability(
+            None, environ={**empty_home, "OPENLINEAGE_URL": BARE}, cwd=cwd
+        ),
+        "openlineage.yml": LineageConfig.from_observability(
+            None, environ={**empty_home, "OPENLINEAGE_CONFIG": str(tmp_path / "ol.yml")}, cwd=cwd
+        ),
+        "artifacts": LineageConfig.from_observability(
+            ObservabilityConfig(lineage_endpoint=BARE), environ=empty_home, cwd=cwd
+        ),
+    }
+    assert {source: config.endpoint for source, config in found.items()} == dict.fromkeys(
+        found, LINEAGE_API
+    )
+    kept = LineageConfig(transport="http", endpoint="https://lineage.example/v2/events?x=1")
+    assert kept.endpoint == "https://lineage.example/v2/events?x=1"
+    assert LineageConfig(transport="http", endpoint=LINEAGE_API).endpoint == LINEAGE_API
+
+
+def test_the_readme_endpoint_reaches_the_lineage_api_of_a_receiver() -> None:
+    from _receiver import Receiver
+
+    with Receiver() as receiver:
+        emitter = LineageEmitter(LineageConfig(transport="http", endpoint=receiver.url))
+        emitter.emit("START", "job", [Dataset("ns", "a")], [])
+        assert emitter.flush(10)
+        emitter.close()
+    assert receiver.paths == ["/api/v1/lineage"]

@@ -52,7 +52,7 @@ def test_every_event_of_the_example_run_validates(
         name for e in events for name in e["job"]["facets"]
     }
     # Every facet we emit has a schema in the spec, so none escaped facet validation.
-    assert used <= set(spec.facets)
+    assert used <= {name for _, name in spec.facets}
 
 
 def test_each_asset_starts_then_completes_or_fails(
@@ -369,3 +369,65 @@ def test_the_implicit_asset_job_reports_when_run_config_names_the_logger(
         ("stg_orders", "COMPLETE"),
         ("__ASSET_JOB", "COMPLETE"),
     ]
+
+
+def test_where_an_observer_reports_floes_dbt_nodes_the_logger_leaves_them_alone(
+    receiver: Receiver, spec: SpecValidator
+) -> None:
+    """floe's dbt assets (they carry ``floe/compute``) are the OpenLineageObserver's to report,
+    with more than Dagster's events say: the logger reports only the other assets, and a run of
+    floe's assets alone is left to the observer entirely (no second Dagster run event)."""
+    from floe_dagster_lineage import OpenLineageObserver
+
+    @dg.asset(metadata={"floe/compute": "duckdb"}, kinds={"dbt"})
+    def stg_weather() -> dg.MaterializeResult[Any]:
+        return dg.MaterializeResult(metadata={"floe/compute": "duckdb"})
+
+    @dg.asset(deps=[stg_weather])
+    def weather_report() -> None:
+        return None
+
+    mixed = dg.define_asset_job("mixed", selection="*")
+    dbt_only = dg.define_asset_job("dbt_only", selection=[stg_weather])
+    defs = with_openlineage(
+        dg.Definitions(assets=[stg_weather, weather_report], jobs=[mixed, dbt_only]),
+        config_for(receiver.url),
+    )
+    observer = OpenLineageObserver(config_for(receiver.url))
+    assert defs.resolve_job_def("mixed").execute_in_process().success
+    mixed_events = list(receiver.events)
+    assert [(e["job"]["name"], e["eventType"]) for e in mixed_events] == [
+        ("mixed", "START"),
+        ("weather_report", "START"),
+        ("weather_report", "COMPLETE"),
+        ("mixed", "COMPLETE"),
+    ]
+    spec.check(mixed_events)
+    # Its input is still the dbt node's dataset.
+    assert names(mixed_events[1]["inputs"]) == [("shop", "stg_weather")]
+    # Without an active observer in the process, the logger reports every asset, as before.
+    del observer
+    assert defs.resolve_job_def("dbt_only").execute_in_process().success
+    assert [(e["job"]["name"], e["eventType"]) for e in receiver.events[4:]] == [
+        ("dbt_only", "START"),
+        ("stg_weather", "START"),
+        ("stg_weather", "COMPLETE"),
+        ("dbt_only", "COMPLETE"),
+    ]
+
+
+def test_a_run_of_floes_dbt_nodes_alone_is_the_observers(receiver: Receiver) -> None:
+    from floe_dagster_lineage import OpenLineageObserver
+
+    @dg.asset(metadata={"floe/compute": "duckdb"})
+    def stg_weather() -> None:
+        return None
+
+    defs = with_openlineage(
+        dg.Definitions(assets=[stg_weather], jobs=[dg.define_asset_job("dbt_only")]),
+        config_for(receiver.url),
+    )
+    observer = OpenLineageObserver(config_for(receiver.url))
+    assert defs.resolve_job_def("dbt_only").execute_in_process().success
+    assert observer.config.active
+    assert receiver.events == []

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -169,10 +170,21 @@ def test_an_unhealthy_backend_costs_one_warning_and_is_counted(
         for index in range(8):
             emitter.emit("START", f"job_{index}", [RAW], [STG])
         emitter.flush(30)
+        if mode == "slow":
+            # A backend that leaves requests unanswered: the flush stopped waiting at the first
+            # timeout; the sender goes on in the background.
+            assert emitter.stats.pending > 0
+            deadline = time.monotonic() + 30
+            while emitter.stats.pending and time.monotonic() < deadline:
+                time.sleep(0.05)
+            emitter.flush(1)
         stats = emitter.stats
         assert (stats.sent, stats.failed, stats.dropped, stats.pending) == (0, 8, 0, 0)
+        # One warning for the eight: at the flush, with the counts (an event reported as still
+        # queued is not reported again when it fails later).
         warnings = warnings_from_us(lineage_logs)
         assert len(warnings) == 1, [w.getMessage() for w in warnings]
+        assert "8 event(s) not delivered" in warnings[0].getMessage()
         assert "the run is not affected" in warnings[0].getMessage()
         flushed = [
             r.getMessage() for r in lineage_logs.records if "sent=0 failed=8" in r.getMessage()
@@ -355,3 +367,39 @@ def test_a_hung_backend_is_bounded_by_the_flush_timeout(
         receiver.gate.set()
     emitter.close(10)
     assert emitter.stats.pending == 0
+
+
+def test_at_exit_what_was_not_delivered_is_reported_once_with_counts(
+    receiver: Receiver,
+) -> None:
+    """A backend that accepts connections and never answers: the process still exits (it does
+    not wait for a stalled backend) and says once, at WARNING, what was lost."""
+    receiver.gate = threading.Event()
+    script = (
+        "import logging\n"
+        "from floe_dagster_lineage import LineageConfig, LineageEmitter\n"
+        "logging.basicConfig(level=logging.WARNING)\n"
+        f"e = LineageEmitter(LineageConfig(transport='http', endpoint={receiver.url!r},"
+        " timeout=0.5, flush_timeout=30))\n"
+        "for i in range(20):\n"
+        "    e.emit('START', f'job_{i}', [], [])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINEAGE")}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        receiver.gate.set()
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "not delivered" in line]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("WARNING:floe_dagster_lineage")
+    assert "20 event(s) not delivered" in lines[0]
+    assert "sent=0" in lines[0]
+    assert "Traceback" not in done.stderr

@@ -1,6 +1,12 @@
 """The instance-level ``OpenLineageHandler``: lineage for runs launched without the logger in
 their run config (the implicit ``__ASSET_JOB``), checked with real Dagster instances built from a
-``dagster.yaml``, in process, with the multiprocess executor and through Dagster's CLI."""
+``dagster.yaml``, in process, with the multiprocess executor and through Dagster's CLI.
+
+The handler is given no job: it finds the run's code location through the run's record (its
+code origin, where ``DAGSTER_HOME`` names the instance) or as the one ``Definitions`` its process
+loaded. This test process loads several, as no code location's process does, so runs here that
+need the graph go through a real code origin (``execute_job`` of a module's job, as ``dagster
+asset materialize`` and a run worker do)."""
 
 from __future__ import annotations
 
@@ -33,7 +39,7 @@ from floe_dagster_lineage import (
     with_openlineage,
 )
 from floe_dagster_lineage._dagster import lineage_spec_of
-from floe_dagster_lineage._handler import _job_from_loaded_code
+from floe_dagster_lineage._graph import definitions_for_run, job_of
 
 TESTS_DIR = Path(__file__).resolve().parent
 OPENLINEAGE_ENV = (
@@ -107,25 +113,50 @@ def wait_for(predicate: Any, seconds: float = 30.0) -> None:
 
 
 # -- in process ----------------------------------------------------------------------------------
+def implicit_job(module: str) -> Any:
+    """The implicit asset job of a module's ``defs``, reconstructable in any process."""
+    repository = ReconstructableRepository.for_module(
+        module, "defs", working_directory=str(TESTS_DIR)
+    )
+    return repository.get_reconstructable_job("__ASSET_JOB")
+
+
+# Steps in the run's own process (the default executor's in-process mode): quick, and the run
+# still carries its code origin, as a launched run does.
+IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+
+
+@contextmanager
+def home_instance(handlers: Mapping[str, Any]) -> Iterator[dg.DagsterInstance]:
+    """An instance from a dagster.yaml, which DAGSTER_HOME names (as on a deployment)."""
+    with dg.instance_for_test(
+        overrides={"python_logs": {"dagster_handler_config": dict(handlers)}},
+        set_dagster_home=True,
+    ) as instance:
+        yield instance
+
+
 def test_the_implicit_asset_job_without_run_config_reports_the_loggers_graph(
-    receiver: Receiver, spec: SpecValidator, tmp_path: Path, clean_env: pytest.MonkeyPatch
+    receiver: Receiver, spec: SpecValidator, clean_env: pytest.MonkeyPatch
 ) -> None:
-    """No run config, no DAGSTER_HOME: the handler from dagster.yaml reports the implicit job's
-    run exactly as the logger reports the same assets through an explicit job."""
-    defs = _project.build_defs(config_for(receiver.url))
+    """No run config: the handler from dagster.yaml reports the implicit job's run exactly as
+    the logger reports the same assets through an explicit job."""
+    clean_env.setenv("OPENLINEAGE_URL", receiver.url)
+    clean_env.setenv("OPENLINEAGE_NAMESPACE", "shop")
     # The instance's own settings point at a dead port: the code location's settings win. The
     # `level` a copied handler snippet may carry must not filter Dagster's DEBUG events.
     handlers = dagster_handler_config(
         namespace="elsewhere", endpoint=f"http://127.0.0.1:{refused_port()}"
     )
     handlers["handlers"]["openlineage"]["level"] = "INFO"
-    with instance_with(tmp_path, handlers) as instance:
-        by_handler = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, raise_on_error=False
-        )
-    by_logger = defs.resolve_job_def("all_assets").execute_in_process(raise_on_error=False)
-    assert not by_handler.success  # finance fails by design
-    handler_events = of_run(receiver.events, by_handler.run_id)
+    with (
+        home_instance(handlers) as instance,
+        dg.execute_job(implicit_job("_project"), instance, run_config=IN_PROCESS) as by_handler,
+    ):
+        handler_run, handler_ok = by_handler.run_id, by_handler.success
+    by_logger = _project.defs.resolve_job_def("all_assets").execute_in_process(raise_on_error=False)
+    assert not handler_ok  # finance fails by design
+    handler_events = of_run(receiver.events, handler_run)
     logger_events = of_run(receiver.events, by_logger.run_id)
     assert len(handler_events) + len(logger_events) == len(receiver.events)
     spec.check(handler_events)
@@ -182,7 +213,10 @@ def test_a_subset_of_a_multi_asset_reports_only_the_selected_asset(
     defs = with_openlineage(dg.Definitions(assets=[pair]), config_for(receiver.url))
     job = defs.resolve_implicit_global_asset_job_def()
     left = [dg.AssetKey("left")]
-    with instance_with(tmp_path, dagster_handler_config()) as instance:
+    # In process, among this test process's many Definitions: the handler knows only the events
+    # (and its own settings), yet reports the selected asset alone, as the logger does.
+    handlers = dagster_handler_config(namespace="shop", endpoint=receiver.url)
+    with instance_with(tmp_path, handlers) as instance:
         by_handler = job.execute_in_process(instance=instance, asset_selection=left)
     by_logger = job.execute_in_process(run_config=lineage_run_config(), asset_selection=left)
     assert by_handler.success
@@ -204,12 +238,14 @@ def test_a_project_without_the_logger_is_reported_with_the_handlers_settings(
 ) -> None:
     import _plain_project
 
-    job = _plain_project.defs.resolve_implicit_global_asset_job_def()
-    assert lineage_spec_of(job) is None
+    assert lineage_spec_of(_plain_project.defs.resolve_implicit_global_asset_job_def()) is None
     handlers = dagster_handler_config(namespace="plain", endpoint=receiver.url)
-    with instance_with(tmp_path, handlers) as instance:
-        result = job.execute_in_process(instance=instance)
-    assert result.success
+    job = implicit_job("_plain_project")
+    with (
+        home_instance(handlers) as instance,
+        dg.execute_job(job, instance, run_config=IN_PROCESS) as result,
+    ):
+        assert result.success
     spec.check(receiver.events)
     assert {e["job"]["namespace"] for e in receiver.events} == {"plain"}
     grouped = by_job(receiver.events)
@@ -298,25 +334,15 @@ def test_the_handler_config_is_valid_helm_values_for_the_chart() -> None:
     assert list(validator.iter_errors(merged))
 
 
-def test_without_the_job_at_hand_the_code_location_gives_the_same_lineage(
+def test_the_runs_code_origin_and_selection_come_from_its_record(
     receiver: Receiver, spec: SpecValidator, clean_env: pytest.MonkeyPatch
 ) -> None:
-    """Should Dagster build a run's log manager with no job in reach, the handler takes the job
-    from the run's code origin (a module here) and the run's asset selection from its record."""
-    import floe_dagster_lineage._handler as handler_module
-
-    found_on_stack = handler_module._dagster_objects_on_stack
-    clean_env.setattr(
-        handler_module, "_dagster_objects_on_stack", lambda: (found_on_stack()[0], None, None)
-    )
+    """The run's record names its code location (a module here) and its asset selection."""
     clean_env.setenv("OPENLINEAGE_URL", receiver.url)
     clean_env.setenv("OPENLINEAGE_NAMESPACE", "shop")
-    python_logs = {"python_logs": {"dagster_handler_config": dagster_handler_config()}}
-    with dg.instance_for_test(overrides=python_logs, set_dagster_home=False) as instance:
-        job = ReconstructableRepository.for_module(
-            "_launched_project", "defs", working_directory=str(TESTS_DIR)
-        ).get_reconstructable_job("__ASSET_JOB")
+    with home_instance(dagster_handler_config()) as instance:
         selection = [dg.AssetKey("stg_orders"), dg.AssetKey("left")]
+        job = implicit_job("_launched_project")
         with dg.execute_job(job, instance=instance, asset_selection=selection) as result:
             assert result.success
     spec.check(receiver.events)
@@ -333,15 +359,10 @@ def test_without_the_job_at_hand_the_code_location_gives_the_same_lineage(
 def test_without_any_job_the_events_alone_give_each_materialized_asset(
     receiver: Receiver, spec: SpecValidator, tmp_path: Path, clean_env: pytest.MonkeyPatch
 ) -> None:
-    """No job in reach and no code origin (an in-process run): what the events say, and valid."""
+    """No code origin (an in-process run) and several Definitions loaded that could be the
+    run's: the handler guesses none of them, and reports what the events say, validly."""
     import _plain_project
 
-    import floe_dagster_lineage._handler as handler_module
-
-    found_on_stack = handler_module._dagster_objects_on_stack
-    clean_env.setattr(
-        handler_module, "_dagster_objects_on_stack", lambda: (found_on_stack()[0], None, None)
-    )
     handlers = dagster_handler_config(namespace="plain", endpoint=receiver.url)
     job = _plain_project.defs.resolve_implicit_global_asset_job_def()
     with instance_with(tmp_path, handlers) as instance:
@@ -448,14 +469,13 @@ def test_a_launched_run_of_the_implicit_job_is_reported_with_the_code_locations_
     }
     assert {e["job"]["namespace"] for e in receiver.events} == {"shop"}
     assert {e["run"]["runId"] for e in by_job(receiver.events)["__ASSET_JOB"]} == {run_id}
-    # Where a process has no job at hand, the run's code origin (here a file) leads to the code
-    # location as imported (here, by this test): the same job, with the same lineage settings.
+    # The run's code origin (here a file) leads to the code location as this process imported
+    # it (here, by this test): the same Definitions, with the same lineage settings.
     import _launched_project
 
-    job = _job_from_loaded_code(run, "__ASSET_JOB")
-    assert job is not None
-    assert set(job.graph.node_names()) == {"raw__orders", "stg_orders", "marts", "pair"}
-    assert lineage_spec_of(job) == lineage_spec_of(
+    defs = definitions_for_run("__ASSET_JOB", run)
+    assert defs is _launched_project.defs
+    assert lineage_spec_of(job_of(defs, "__ASSET_JOB")) == lineage_spec_of(
         _launched_project.defs.resolve_implicit_global_asset_job_def()
     )
 

@@ -133,6 +133,24 @@ def test_add_all_is_all_or_nothing_and_lists_every_problem() -> None:
     assert len(book) == 0
 
 
+def test_two_schedules_for_one_job_in_one_batch_are_refused_like_duplicate_names() -> None:
+    book = ScheduleBook()
+    book.add("nightly", "0 2 * * *", "UTC")
+    with pytest.raises(ScheduleValidationError) as caught:
+        book.add_all(
+            [
+                ScheduleSpec(job_name="nightly", cron="30 1 * * *", timezone="Europe/London"),
+                ScheduleSpec(job_name="hourly", cron="@hourly", timezone="UTC"),
+                ScheduleSpec(job_name="nightly", cron="0 3 * * *", timezone="UTC"),
+            ]
+        )
+    assert caught.value.problems == (
+        "schedules[2].job_name: 'nightly' duplicates schedules[0] (allowed: one schedule per job)",
+    )
+    # Nothing changed: the earlier schedule of the job stays, the valid one was not added.
+    assert [(e.job_name, e.cron) for e in book.entries()] == [("nightly", "0 2 * * *")]
+
+
 def test_remove() -> None:
     book = ScheduleBook()
     book.add("nightly", "@daily", "UTC")

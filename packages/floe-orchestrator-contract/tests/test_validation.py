@@ -97,7 +97,40 @@ def test_long_error_lists_are_truncated_in_the_message_but_kept_whole() -> None:
     with pytest.raises(ContractValidationError) as caught:
         validate_transforms(transforms)
     assert len(caught.value.problems) == 120
-    assert "... and 70 more" in str(caught.value)
+    assert "... and 100 more" in str(caught.value)
+
+
+def test_a_2000_model_cycle_gives_a_short_message_and_keeps_the_whole_path() -> None:
+    n = 2000
+    ring = [TransformConfig(name=f"m{i}", depends_on=[f"m{(i + 1) % n}"]) for i in range(n)]
+    with pytest.raises(ContractValidationError) as caught:
+        validate_transforms(ring)
+    (problem,) = caught.value.problems
+    assert problem.count(" -> ") == n
+    assert len(str(caught.value)) < 1_200
+    assert len(caught.value.one_line()) < 400
+    # Start and end survive the clipping: where the cycle begins, and what is allowed.
+    assert "dependency cycle: m0 -> m1" in str(caught.value)
+    assert str(caught.value).endswith("(allowed: an acyclic graph)")
+
+
+def test_300000_unknown_models_give_a_short_message_and_a_count() -> None:
+    transforms = [TransformConfig(name="orders", depends_on=[f"gone_{i}" for i in range(300_000)])]
+    with pytest.raises(ContractValidationError) as caught:
+        validate_transforms(transforms)
+    assert len(caught.value.problems) == 300_000
+    assert len(str(caught.value)) < 10_000
+    assert "... and 299980 more (see .problems)" in str(caught.value)
+    line = caught.value.one_line()
+    assert "\n" not in line
+    assert len(line) < 1_500
+    assert line.endswith("and 299997 more problems")
+
+
+def test_one_line_is_the_subject_and_every_problem_when_few() -> None:
+    error = ContractValidationError("bad", ["a:\n  one", "b: two"])
+    assert error.one_line() == "bad: a: one; b: two"
+    assert error.problems == ("a:\n  one", "b: two")
 
 
 @pytest.mark.parametrize("size", ["small", "medium", "large"])

@@ -2,20 +2,24 @@
 
 Helm validates the *coalesced* values (chart defaults deep-merged with the user's file) against the
 chart's schema, and each enabled subchart's values against that subchart's schema. This module
-does the same offline, then adds what the offline schema cannot see: the Kubernetes resource
-objects (the remote Kubernetes schema they pointed at was removed) and plain-text passwords.
+does the same offline: the chart's schema points its Kubernetes sub-objects (probes,
+securityContext, env, volumes, affinity, ...) at a remote Kubernetes schema, which is replaced by
+the bundled Kubernetes definitions, strict about unknown keys as ``kubernetes-validate --strict``
+is on the rendered manifests. Then come what the schema cannot see: the rules the chart's
+templates enforce (``_templates``), resource quantities, and plain-text credentials.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ._merge import coalesce_like_helm, plain_tree
 from ._quantity import check_resource_requirements
+from ._secrets import CREDENTIAL_RULE, credential_slots, redact_credentials
+from ._templates import template_problems
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -30,13 +34,12 @@ __all__ = [
 
 SUBCHART = "dagster-user-deployments"
 _SUBCHART_DIR = f"charts/{SUBCHART}"
+# Where the chart's schema expects Kubernetes' definitions (a network fetch Helm makes).
+_K8S_URL = "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/master/v1.19.0/_definitions.json"
+_K8S_PREFIX = f"{_K8S_URL}#/definitions/"
 _RESOURCE_KEYS = frozenset({"resources", "initContainerResources"})
 # Free-form Kubernetes manifests: their "resources" (e.g. RBAC rules) are not container resources.
 _FREE_FORM_KEYS = frozenset({"extraManifests"})
-_PASSWORD_KEY = re.compile("password", re.IGNORECASE)
-# Keys that *name* where a password lives (a Secret, a key in it, a file), e.g. bitnami's
-# ``existingSecretPasswordKey``: they hold no password themselves.
-_REFERENCE_SUFFIX = re.compile(r"(key|secret|secretname|ref|file|path)$", re.IGNORECASE)
 _MAX_MESSAGE = 300
 
 
@@ -72,30 +75,65 @@ def chart_defaults(subchart: bool = False) -> Mapping[str, Any]:
 def _validator(subchart: bool) -> Validator:
     from jsonschema import Draft202012Validator
 
-    relative = (
-        f"{_SUBCHART_DIR}/values.schema.offline.json" if subchart else "values.schema.offline.json"
-    )
-    validator: Validator = Draft202012Validator(json.loads(load_chart_file(relative)))
+    relative = f"{_SUBCHART_DIR}/values.schema.json" if subchart else "values.schema.json"
+    schema = _with_kubernetes_definitions(json.loads(load_chart_file(relative)))
+    validator: Validator = Draft202012Validator(schema)
     return validator
+
+
+def _with_kubernetes_definitions(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with its remote Kubernetes ``$ref``s pointing at the bundled definitions.
+
+    Where the chart adds keys of its own beside a Kubernetes object (a probe's ``enabled``, which
+    its templates consume), the reference goes to a copy of that definition that allows them.
+    """
+    definitions: dict[str, Any] = dict(
+        json.loads(load_chart_file("kubernetes/definitions.json"))["definitions"]
+    )
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        stack.extend(node.values())
+        reference = node.get("$ref")
+        if not (isinstance(reference, str) and reference.startswith(_K8S_PREFIX)):
+            continue
+        pointer = reference.removeprefix(_K8S_PREFIX)
+        own = node.get("properties")
+        if isinstance(own, dict) and own and "/" not in pointer:
+            variant = f"{pointer}+{'+'.join(sorted(own))}"
+            base = definitions[pointer]
+            definitions[variant] = {**base, "properties": {**base.get("properties", {}), **own}}
+            pointer = variant
+        node["$ref"] = f"#/definitions/{pointer}"
+    schema["definitions"] = definitions
+    return schema
 
 
 def validate_helm_values(values: Mapping[str, Any]) -> list[str]:
     """Every problem of ``values`` for the ``dagster/dagster`` chart, as Helm would see them.
 
     ``values`` is what goes in the values file. It is coalesced over the bundled chart defaults
-    (``null`` deletes a default, lists replace) and checked against the chart's schema, the
-    user-code part against the ``dagster-user-deployments`` subchart's schema, and every Kubernetes
-    ``resources`` object for valid quantities with requests at most limits. Plain-text passwords
-    in ``values`` are problems too. An empty list means the chart accepts the values.
+    (``null`` deletes a default, lists replace) and checked against the chart's schema with its
+    Kubernetes objects (strict: no unknown keys), the user-code part against the
+    ``dagster-user-deployments`` subchart's schema; then the rules the chart's templates enforce
+    (``codeServerArgs`` with more than one replica, conflicting concurrency settings, ...), every
+    Kubernetes ``resources`` object for valid quantities with requests at most limits, and
+    plain-text credentials in ``values``. An empty list means none of these checks found a
+    problem; what only a cluster can tell (image names, Secrets that exist, quotas) is not
+    checked.
     """
     if not isinstance(cast("object", values), Mapping):
         return [f"values: {type(values).__name__} given (allowed: a mapping of chart values)"]
     values = plain_tree(values)
     problems = check_plain_passwords(values)
-    # Schema messages quote the offending value: keep any password out of them (``values`` is
-    # our own plain copy here, made of dicts).
-    for _, node, key in _password_slots(values):
-        cast("dict[str, Any]", node)[key] = "<redacted>"
+    # Schema messages quote the offending value: keep any credential out of them (``values`` is
+    # our own plain copy here, made of dicts and lists).
+    redact_credentials(values)
     merged = coalesce_like_helm(chart_defaults(), values)
     problems += _schema_problems(_validator(False), merged, "")
     user_code = merged.get(SUBCHART)
@@ -107,56 +145,15 @@ def validate_helm_values(values: Mapping[str, Any]) -> list[str]:
             sub_defaults.get("global") or {}, merged.get("global") or {}
         )
         problems += _schema_problems(_validator(True), sub_values, f"{SUBCHART} (subchart) ")
+    problems += template_problems(merged)
     for where, value in _resource_objects(merged, ""):
         problems += check_resource_requirements(value, where)
     return problems
 
 
 def check_plain_passwords(values: Mapping[str, Any]) -> list[str]:
-    """Where ``values`` holds a password in plain text (never the password itself)."""
-    rule = (
-        "a plain-text password is not allowed in values (allowed: leave it empty and keep the "
-        "password in an existing Kubernetes Secret, e.g. ExternalPostgres(existing_secret=...) "
-        "or envSecrets)"
-    )
-    return [f"{where}: {rule}" for where, _, _ in _password_slots(values)]
-
-
-def _password_slots(values: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], str]]:
-    """(path, mapping, key) of every plain-text password: a ``*password*`` key with a value, or
-    an env entry named ``*PASSWORD*`` with a literal ``value``. Names of Secrets, keys and files
-    that hold a password are references, not passwords."""
-    slots: list[tuple[str, Mapping[str, Any], str]] = []
-    for where, key, value, node in _walk(values, ""):
-        if _PASSWORD_KEY.search(key) and not _REFERENCE_SUFFIX.search(key) and _is_set(value):
-            slots.append((where, node, key))
-        elif (
-            key == "name"
-            and isinstance(value, str)
-            and _PASSWORD_KEY.search(value)
-            and not _REFERENCE_SUFFIX.search(value)
-            and _is_set(node.get("value"))
-        ):
-            slots.append((f"{where.rsplit('.', 1)[0]}.value", node, "value"))
-    return slots
-
-
-def _is_set(value: object) -> bool:
-    return value not in (None, "") and not isinstance(value, bool)
-
-
-def _walk(node: Any, where: str) -> Iterator[tuple[str, str, Any, Mapping[str, Any]]]:
-    """(path, key, value, parent) for every key of every mapping inside ``node``."""
-    stack: list[tuple[Any, str]] = [(node, where)]
-    while stack:
-        current, path = stack.pop()
-        if isinstance(current, Mapping):
-            for key, value in current.items():
-                child = f"{path}.{key}" if path else str(key)
-                yield child, str(key), value, current
-                stack.append((value, child))
-        elif isinstance(current, list):
-            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(current))
+    """Where ``values`` holds a password or other credential in plain text (never the value)."""
+    return sorted(f"{where}: {CREDENTIAL_RULE}" for where, _, _ in credential_slots(values))
 
 
 def _resource_objects(values: Mapping[str, Any], where: str) -> Iterator[tuple[str, Any]]:
@@ -176,13 +173,28 @@ def _resource_objects(values: Mapping[str, Any], where: str) -> Iterator[tuple[s
             stack.extend((item, f"{path}[{index}]") for index, item in enumerate(current))
 
 
-def _schema_problems(validator: Validator, instance: Mapping[str, Any], label: str) -> list[str]:
+def _informative(error: Any) -> Any:
+    """For a failed anyOf/oneOf, the error of the branch whose type fits the value (a list of
+    env entries is not a map: say which entry is wrong, not that a map was expected)."""
     from jsonschema.exceptions import best_match
 
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for inner in error.context:
+            branches.setdefault(inner.relative_schema_path[0], []).append(inner)
+        fitting = [
+            errors
+            for errors in branches.values()
+            if not any(e.validator == "type" and not e.relative_path for e in errors)
+        ]
+        error = best_match(fitting[0] if len(fitting) == 1 else error.context)
+    return error
+
+
+def _schema_problems(validator: Validator, instance: Mapping[str, Any], label: str) -> list[str]:
     problems = []
     for error in validator.iter_errors(instance):
-        if error.validator in ("anyOf", "oneOf") and error.context:
-            error = best_match(error.context)  # noqa: PLW2901 - the informative branch
+        error = _informative(error)  # noqa: PLW2901 - the informative branch
         path = _json_path(error.absolute_path)
         if (
             error.validator == "additionalProperties"

@@ -29,6 +29,8 @@ _DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _DNS_LABEL_RULE = "lowercase letters, digits and '-', starting with a letter, at most 63 characters"
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _SECRET_RULE = "a Kubernetes Secret name: lowercase letters, digits, '-' and '.', at most 253"
+# A DNS name, an IPv4 address, or an IPv6 address (hex digits and colons).
+_HOST = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IMAGE_NAME = re.compile(
@@ -264,13 +266,23 @@ def _check_postgres(postgres: object) -> list[str]:
     if postgres is None:
         return []
     if not isinstance(postgres, ExternalPostgres):
-        return [f"postgresql: {postgres!r} is not an ExternalPostgres (allowed: one, or None)"]
+        # Never its repr: a dict given here may well carry a password.
+        return [
+            f"postgresql: a {type(postgres).__name__} (allowed: ExternalPostgres(host=..., "
+            "existing_secret=...) with the password in that Secret, or None)"
+        ]
     problems = []
     host = postgres.host
-    if not isinstance(host, str) or not host or "://" in host or any(c.isspace() for c in host):
+    if isinstance(host, str) and "@" in host:
+        # user:password@host: a credential, so it is named but never quoted.
+        problems.append(
+            "postgresql.host: holds credentials (user:password@) (allowed: a DNS name or IP "
+            "address alone; the user goes in username=, the password in existing_secret)"
+        )
+    elif not isinstance(host, str) or not _HOST.fullmatch(host):
         problems.append(
             f"postgresql.host: {host!r} is not a host name (allowed: a DNS name or IP address, "
-            "without scheme)"
+            "without scheme, port or path)"
         )
     secret = postgres.existing_secret
     if not isinstance(secret, str) or len(secret) > 253 or not _DNS_SUBDOMAIN.fullmatch(secret):

@@ -13,6 +13,8 @@ from ._emitter import (
 )
 from ._events import EVENT_TYPES, PRODUCER, LineageEventError, ParentRun
 from ._handler import OpenLineageHandler, dagster_handler_config
+from ._naming import dataset_for, dataset_namespace, warehouse_from_profile
+from ._observer import OpenLineageObserver, node_job_name
 
 __all__ = [
     "EVENT_TYPES",
@@ -25,14 +27,19 @@ __all__ = [
     "LineageEventError",
     "LineageStats",
     "OpenLineageHandler",
+    "OpenLineageObserver",
     "ParentRun",
     "__version__",
     "configure",
     "dagster_handler_config",
+    "dataset_for",
+    "dataset_namespace",
     "emit_lineage_event",
     "get_emitter",
     "lineage_run_config",
+    "node_job_name",
     "openlineage_logger",
     "shared_emitter",
+    "warehouse_from_profile",
     "with_openlineage",
 ]

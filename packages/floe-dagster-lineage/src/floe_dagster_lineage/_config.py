@@ -78,6 +78,11 @@ class LineageConfig:
         problems = _problems(self)
         if problems:
             raise LineageConfigError(problems)
+        if self.transport == "http" and self.endpoint:
+            # Wherever the URL comes from (here, dagster.yaml, OPENLINEAGE_URL, openlineage.yml,
+            # the artifacts), a bare scheme://host:port means OpenLineage's standard path, as
+            # for every OpenLineage client: Marquez and others answer nothing useful at "/".
+            object.__setattr__(self, "endpoint", _join_endpoint(self.endpoint, None))
 
     def __repr__(self) -> str:
         shown = []
@@ -235,12 +240,18 @@ def _find_openlineage_yml(env: Mapping[str, str], cwd: str | Path | None) -> Pat
 
 def _join_endpoint(url: str, endpoint: str | None) -> str:
     """OpenLineage's ``url`` + ``endpoint`` split, as one URL."""
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url  # reported by the config's own checks
     if endpoint:
-        return f"{url.rstrip('/')}/{endpoint.lstrip('/')}"
-    if parts.path in ("", "/"):
-        return f"{url.rstrip('/')}/{DEFAULT_ENDPOINT_PATH}"
-    return url.strip()
+        path = f"{parts.path.rstrip('/')}/{endpoint.lstrip('/')}"
+    elif parts.path in ("", "/"):
+        path = f"/{DEFAULT_ENDPOINT_PATH}"
+    else:
+        return url
+    return urlunsplit(parts._replace(path=path))
 
 
 def _positive_number(value: object) -> bool:

@@ -5,8 +5,9 @@ OpenLineage events, in whichever process each event happens (the translation its
 Why a logger: Dagster hands every ``@logger`` the ``DagsterEvent`` behind each log record
 (``record.dagster_meta``) in the process where it happens: the run worker for run events, each
 step's process for step and materialization events (checked with ``execute_in_process`` and the
-multiprocess executor). The logger is built with the run's job (``InitLoggerContext.job_def``), so
-it knows the asset graph of exactly what runs, subsets included, without being told.
+multiprocess executor). :func:`with_openlineage` gives the logger the asset graph of its
+``Definitions`` (read through Dagster's public API, see ``_graph``); the run's job
+(``InitLoggerContext.job_def``) gives the run's asset selection.
 
 Dagster instantiates a custom logger only when the run config names it (``loggers:
 {openlineage: {}}``), so :func:`with_openlineage` puts that into every asset job's default config
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ._config import LineageConfig
 from ._dbt import DbtManifest
 from ._emitter import shared_emitter
+from ._graph import definitions_for_run, graph_of, register_definitions, run_record
 from ._translate import LineageSpec, RunTranslator, claim_run
 
 if TYPE_CHECKING:
@@ -57,16 +59,27 @@ def openlineage_logger(
     ``dbt_manifest`` (path or parsed ``manifest.json``), assets that are dbt models get the
     model's relation as dataset name, its columns as schema facet and its SQL as job facet.
     """
-    import dagster as dg
-
     manifest = DbtManifest.load(dbt_manifest) if dbt_manifest is not None else None
-    spec = LineageSpec(config, manifest)
+    return _logger_definition(LineageSpec(config, manifest))
+
+
+def _logger_definition(spec: LineageSpec) -> dg.LoggerDefinition:
+    import dagster as dg
 
     def _openlineage_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
         resolved = spec.resolve()
-        if resolved.active and init_context.run_id:
-            claim_run(init_context.run_id)
-        translator = RunTranslator(shared_emitter(resolved), init_context.job_def, manifest)
+        run_id = init_context.run_id
+        if resolved.active and run_id:
+            claim_run(run_id)
+        job_def = init_context.job_def
+        graph = spec.graph
+        if graph is None and resolved.active and job_def is not None:
+            # A logger attached by hand: the run's code location, as the handler finds it.
+            graph = graph_of(definitions_for_run(job_def.name, run_record(run_id or "")))
+        selection = getattr(job_def, "asset_selection", None)
+        translator = RunTranslator(
+            shared_emitter(resolved), graph, spec.manifest, selection=selection
+        )
         out = logging.Logger("floe_dagster_lineage.dagster_events", level=logging.DEBUG)
         out.addHandler(_DagsterEventHandler(translator))
         return out
@@ -114,12 +127,17 @@ def with_openlineage(
     if logger_key in loggers:
         raise ValueError(f"with_openlineage: logger key {logger_key!r} is already used in defs")
     loggers.setdefault("console", colored_console_logger)
-    loggers[logger_key] = openlineage_logger(config, dbt_manifest=dbt_manifest)
+    manifest = DbtManifest.load(dbt_manifest) if dbt_manifest is not None else None
+    loggers[logger_key] = _logger_definition(LineageSpec(config, manifest, graph_of(defs)))
     jobs = [_with_lineage_config(job, logger_key) for job in defs.jobs or []]
     parameters = [p for p in inspect.signature(dg.Definitions.__new__).parameters if p != "cls"]
     arguments = {name: getattr(defs, name) for name in parameters if hasattr(defs, name)}
     arguments.update(loggers=loggers, jobs=jobs)
-    return dg.Definitions(**arguments)
+    wrapped = dg.Definitions(**arguments)
+    # The instance handler finds this code location's graph and settings for runs that carry
+    # no logger (the implicit asset job), without being told where the code location is.
+    register_definitions(wrapped)
+    return wrapped
 
 
 def lineage_spec_of(job_def: Any) -> LineageSpec | None:
@@ -135,11 +153,9 @@ def _with_lineage_config(job: Any, logger_key: str) -> Any:
     import inspect
 
     import dagster as dg
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition,
-    )
 
-    if not isinstance(job, UnresolvedAssetJobDefinition):
+    # define_asset_job's result type, taken from the public function, not a private import.
+    if not isinstance(job, type(dg.define_asset_job("floe_lineage_probe"))):
         return job
     if job.config is not None and not isinstance(job.config, Mapping):
         logger.debug("job %r keeps its own config: add lineage_run_config() to it", job.name)

@@ -4,8 +4,13 @@
 sends events in order through the configured openlineage-python transport. Transient failures are
 retried with exponential backoff; once the backend has failed an event, later events get a single
 attempt until one succeeds again (so a dead backend costs milliseconds, not seconds, per event).
-An unhealthy episode is reported by ONE warning; counts are logged at every flush and readable
-through ``stats``. Emitters are flushed at interpreter exit within ``flush_timeout``.
+
+What was not delivered is reported once, at WARNING, with the counts: at each ``flush`` (the end
+of a run, of a step process) and at interpreter exit, one line covers every event that failed or
+was dropped since the previous report. Waiting is bounded: a flush waits at most
+``flush_timeout``, and not at all once a request has timed out (a backend that accepts
+connections but never answers costs a run at most ``timeout`` seconds, once per process, not
+one timeout per event); a refused connection or an error status costs milliseconds.
 """
 
 from __future__ import annotations
@@ -76,7 +81,18 @@ class LineageEmitter:
         self._closed = False
         self._sent = self._failed = self._dropped = 0
         self._unhealthy = False
-        self._warned = False
+        # A request timed out: the backend may hold every request that long, so flushes stop
+        # waiting for it until a request succeeds again.
+        self._stalled = False
+        self._progress = threading.Condition()
+        # Reporting each undelivered event once: events are numbered as queued and sent in that
+        # order, so those numbered from `_mark` on are the ones no report has mentioned yet.
+        self._queued = 0  # events ever queued: the next one's number
+        self._next = 0  # number of the next event the sender takes
+        self._mark = 0
+        self._drained = 0  # queued events removed unsent when the emitter closed
+        self._new = {"failed": 0, "dropped": 0}
+        self._first_problem: str | None = None
         self._open_runs: dict[str, str] = {}
         self._transport: Any = None
 
@@ -137,18 +153,31 @@ class LineageEmitter:
             # A facet the event classes reject: the run goes on, the event is counted as failed.
             self._count("failed", f"event for job {job!r} could not be built ({problem})")
             return
+        self._enqueue(event)
+
+    emit_lineage_event = emit
+
+    def emit_run_event(self, event: Any) -> None:
+        """Queue a complete ``RunEvent`` (openlineage-python's, or the JSON object of one), as
+        :meth:`emit` does: never blocks, never raises for delivery."""
+        if not self.config.active:
+            return
+        self._adopt_process()
+        self._enqueue(event)
+
+    def _enqueue(self, event: Any) -> None:
         if self._closed:
             self._count("dropped", "the emitter is closed")
             return
         try:
-            self._queue.put_nowait(event)
+            with self._lock:
+                self._queue.put_nowait((self._queued, event))
+                self._queued += 1
         except queue.Full:
             self._count("dropped", f"queue full ({self.config.queue_size} events waiting)")
             return
         if self._thread is None:
             self._start_sender()
-
-    emit_lineage_event = emit
 
     def _adopt_process(self) -> None:
         """In a forked child, start afresh: the parent's sender thread does not exist here and
@@ -190,42 +219,27 @@ class LineageEmitter:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every queued event is sent or given up, at most ``timeout`` seconds
-        (default ``config.flush_timeout``). Logs the counts; returns whether the queue drained."""
+        (default ``config.flush_timeout``), and not at all while the backend leaves requests
+        unanswered. Reports what was not delivered (one WARNING with the counts); returns
+        whether the queue drained."""
         if not self.config.active:
             return True
         self._adopt_process()
-        limit = self.config.flush_timeout if timeout is None else max(0.0, timeout)
-        deadline = time.monotonic() + limit
-        done = self._queue.all_tasks_done
-        with done:
-            while self._queue.unfinished_tasks:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                done.wait(remaining)
-            drained = self._queue.unfinished_tasks == 0
-        stats = self.stats
-        logger.info(
-            "OpenLineage delivery to %s: sent=%d failed=%d dropped=%d pending=%d",
-            self._target(),
-            stats.sent,
-            stats.failed,
-            stats.dropped,
-            stats.pending,
-        )
-        if not drained:
-            self._report(f"{stats.pending} events still queued after a {limit:g} s flush")
+        drained = self._wait(self.config.flush_timeout if timeout is None else timeout)
+        self._report_undelivered()
         return drained
 
     def close(self, timeout: float | None = None) -> None:
-        """Flush within ``timeout``, then stop the sender; events still queued count as dropped."""
+        """Flush within ``timeout``, then stop the sender; events still queued count as dropped
+        (and are reported with the rest, once)."""
         if self._closed:
             return
-        self.flush(timeout)
+        if self.config.active:
+            self._adopt_process()
+            self._wait(self.config.flush_timeout if timeout is None else timeout)
         with self._lock:
             self._closed = True
         self._wake.set()
-        left = 0
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -233,23 +247,67 @@ class LineageEmitter:
                 break
             self._queue.task_done()
             if item is not _STOP:
-                left += 1
-        if left:
-            self._count("dropped", "closed before delivery", amount=left)
-        if self._thread is not None:
+                self._count("dropped", "not delivered before the emitter closed", seq=item[0])
+                with self._lock:
+                    self._drained += 1
+        if self.config.active:
+            self._report_undelivered()
+        thread = self._thread
+        if thread is not None:
             self._queue.put(_STOP)
-            self._thread.join(timeout=1.0)
+            # A sender stuck on an unanswered request is a daemon: leave it, do not wait for it.
+            if not self._stalled:
+                thread.join(timeout=1.0)
         transport = self._transport
         if (
             transport is not None
             and hasattr(transport, "close")
-            and not (self._thread is not None and self._thread.is_alive())
+            and not (thread is not None and thread.is_alive())
         ):
             try:
                 transport.close()
             except Exception:
                 logger.debug("closing the OpenLineage transport failed", exc_info=True)
         _LIVE.discard(self)
+
+    def _wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._progress:
+            while self._queue.unfinished_tasks and not self._stalled:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._progress.wait(remaining)
+        return self._queue.unfinished_tasks == 0
+
+    def _report_undelivered(self) -> None:
+        """One WARNING for the events no report has mentioned yet that failed, were dropped or
+        are still queued; otherwise the counts at DEBUG."""
+        stats = self.stats
+        with self._lock:
+            failed, dropped = self._new["failed"], self._new["dropped"]
+            queued = max(0, self._queued - self._drained - max(self._mark, self._next))
+            self._mark = self._queued
+            self._new = {"failed": 0, "dropped": 0}
+            problem, self._first_problem = self._first_problem, None
+        counts = (
+            f"sent={stats.sent} failed={stats.failed} dropped={stats.dropped} "
+            f"queued={stats.pending}"
+        )
+        if not (failed or dropped or queued):
+            logger.debug("OpenLineage delivery to %s: %s", self._target(), counts)
+            return
+        logger.warning(
+            "OpenLineage delivery to %s: %d event(s) not delivered (%d failed, %d dropped, %d "
+            "still queued; first problem: %s); the run is not affected. Totals: %s",
+            self._target(),
+            failed + dropped + queued,
+            failed,
+            dropped,
+            queued,
+            problem or "the backend did not answer in time",
+            counts,
+        )
 
     # -- the sender's side -------------------------------------------------------------------
     def _send_loop(self) -> None:
@@ -258,18 +316,24 @@ class LineageEmitter:
             try:
                 if item is _STOP:
                     return
-                self._deliver(item)
+                seq, event = item
+                self._deliver(event, seq)
             except Exception:
                 logger.debug("unexpected error while sending an OpenLineage event", exc_info=True)
             finally:
+                if item is not _STOP:
+                    with self._lock:
+                        self._next = item[0] + 1
                 self._queue.task_done()
+                with self._progress:
+                    self._progress.notify_all()
 
-    def _deliver(self, event: Any) -> None:
+    def _deliver(self, event: Any, seq: int) -> None:
         if self._transport is None:
             try:
                 self._transport = make_transport(self.config)
             except Exception as error:
-                self._count("failed", describe_failure(error, self.config.api_key))
+                self._count("failed", describe_failure(error, self.config.api_key), seq=seq)
                 return
         delay = self.config.backoff
         attempt = 0
@@ -277,6 +341,8 @@ class LineageEmitter:
             try:
                 self._transport.emit(event)
             except Exception as error:
+                if isinstance(error, TimeoutError):
+                    self._mark_stalled()
                 retry = (
                     is_transient(error)
                     and attempt < self.config.max_retries
@@ -285,7 +351,7 @@ class LineageEmitter:
                 )
                 if not retry:
                     self._unhealthy = self._unhealthy or is_transient(error)
-                    self._count("failed", describe_failure(error, self.config.api_key))
+                    self._count("failed", describe_failure(error, self.config.api_key), seq=seq)
                     return
                 attempt += 1
                 logger.debug(
@@ -300,33 +366,33 @@ class LineageEmitter:
             self._record_success()
             return
 
+    def _mark_stalled(self) -> None:
+        with self._lock:
+            if self._first_problem is None:
+                self._first_problem = f"no answer within {self.config.timeout:g} s"
+        with self._progress:
+            self._stalled = True
+            self._progress.notify_all()
+
     def _record_success(self) -> None:
         with self._lock:
             self._sent += 1
-            recovered = self._unhealthy or self._warned
+            recovered = self._unhealthy or self._stalled
             self._unhealthy = False
-            self._warned = False
+            self._stalled = False
         if recovered:
             logger.info("OpenLineage backend %s accepts events again", self._target())
 
-    def _count(self, what: str, reason: str, amount: int = 1) -> None:
+    def _count(self, what: str, reason: str, amount: int = 1, seq: int | None = None) -> None:
+        # Counted now, reported at the next flush or at exit: one line for an episode, not one
+        # per event. An event reported as still queued is not reported again when it fails.
         with self._lock:
             setattr(self, f"_{what}", getattr(self, f"_{what}") + amount)
-        self._report(f"{amount} event(s) {what}: {reason}")
-
-    def _report(self, reason: str) -> None:
-        with self._lock:
-            first = not self._warned
-            self._warned = True
-        if first:
-            logger.warning(
-                "OpenLineage delivery to %s is failing (%s); the run is not affected and further "
-                "problems are counted, not logged (see the counts at flush)",
-                self._target(),
-                reason,
-            )
-        else:
-            logger.debug("OpenLineage delivery problem: %s", reason)
+            if seq is None or seq >= self._mark:
+                self._new[what] += amount
+            if self._first_problem is None:
+                self._first_problem = reason
+        logger.debug("OpenLineage: %d event(s) %s (%s)", amount, what, reason)
 
     def _target(self) -> str:
         endpoint = self.config.endpoint
@@ -391,6 +457,8 @@ def _flush_at_exit() -> None:
     emitters = [e for e in list(_LIVE) if e.config.active and not e._closed]
     if not emitters:
         return
+    # One deadline for all: the process waits at most the longest flush_timeout in total, and
+    # not at all for a backend that leaves requests unanswered.
     budget = max(e.config.flush_timeout for e in emitters)
     deadline = time.monotonic() + budget
     for emitter in emitters:

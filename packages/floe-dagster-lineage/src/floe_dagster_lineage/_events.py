@@ -29,6 +29,7 @@ __all__ = [
     "error_facet",
     "job_type_facet",
     "new_run_id",
+    "run_event",
 ]
 
 PRODUCER = (
@@ -243,3 +244,39 @@ def build_run_event(
         ],
         producer=PRODUCER,
     )
+
+
+def run_event(
+    event_type: str,
+    *,
+    job_namespace: str,
+    job_name: str,
+    run_id: str,
+    event_time: datetime | None,
+    run_facets: Mapping[str, Any] | None = None,
+    job_facets: Mapping[str, Any] | None = None,
+    inputs: Sequence[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]] = (),
+    outputs: Sequence[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]] = (),
+) -> dict[str, Any]:
+    """A ``RunEvent`` as the JSON object it is sent as, from parts already complete (facets
+    carry their ``_producer``/``_schemaURL``). Datasets are ``(namespace, name, facets, input or
+    output facets)``.
+
+    A plain object, not openlineage-python's classes: importing ``openlineage.client`` takes
+    about a second, which the run's thread must not pay; the sender thread serializes it."""
+    return {
+        "eventType": event_type,
+        "eventTime": _timestamp(event_time),
+        "run": {"runId": run_id, "facets": dict(run_facets or {})},
+        "job": {"namespace": job_namespace, "name": job_name, "facets": dict(job_facets or {})},
+        "inputs": [
+            {"namespace": ns, "name": name, "facets": dict(facets), "inputFacets": dict(extra)}
+            for ns, name, facets, extra in inputs
+        ],
+        "outputs": [
+            {"namespace": ns, "name": name, "facets": dict(facets), "outputFacets": dict(extra)}
+            for ns, name, facets, extra in outputs
+        ],
+        "producer": PRODUCER,
+        "schemaURL": _CORE + "RunEvent",
+    }

@@ -7,14 +7,11 @@ different: Dagster adds them to the log manager of every run, in every process t
 it (run worker, step processes), and hands them the same structured records (``dagster_meta``
 with its ``DagsterEvent``) as loggers get.
 
-A handler is not given the run's job, so it takes what Dagster holds where it builds the handler
-(``DagsterLogManager.create`` for the run, from ``create_log_manager``): the ``DagsterInstance``
-whose method builds yaml handlers, the run's ``JobDefinition`` (the very object a logger gets as
-``InitLoggerContext.job_def``, subsets included) and the ``DagsterRun``, read from the call stack
-by type, not by name. When the stack has no job (a log manager built without one), the job comes
-from the run's code location as this process already imported it (the run's code origin: module
-or file, and the ``Definitions`` attribute it names; no user code is run again). Without either,
-lineage comes from the events alone: each materialized asset, without inputs.
+A handler is not given the run's job, so it looks for the run's code location through public
+APIs (see ``_graph``): the run's record in the instance of ``DAGSTER_HOME`` names the module and
+attribute it was loaded from (and the run's asset selection); otherwise the one ``Definitions``
+this process has loaded that defines the run's job. Without either, lineage comes from the
+events alone: each materialized asset, without inputs.
 
 When the job carries :func:`~floe_dagster_lineage.openlineage_logger` with active settings, the
 run is reported with exactly those settings and dbt manifest, i.e. as the logger would have.
@@ -27,19 +24,17 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import fields
-from types import FrameType
 from typing import Any
 
 from ._config import LineageConfig, LineageConfigError
 from ._dagster import lineage_spec_of
 from ._dbt import DbtManifest
 from ._emitter import shared_emitter
+from ._graph import definitions_for_run, graph_of, job_of, run_record
 from ._translate import RunTranslator, is_claimed, is_lineage_event, is_run_end
 
 __all__ = ["HANDLER_CLASS", "OpenLineageHandler", "dagster_handler_config"]
@@ -49,7 +44,6 @@ logger = logging.getLogger(__name__)
 HANDLER_CLASS = "floe_dagster_lineage.OpenLineageHandler"
 _CONFIG_SETTINGS = tuple(f.name for f in fields(LineageConfig) if f.name != "api_key")
 _SETTINGS = (*_CONFIG_SETTINGS, "dbt_manifest")
-_STACK_DEPTH = 24
 _MAX_TRACKED_RUNS = 64
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -85,7 +79,6 @@ class OpenLineageHandler(logging.Handler):
     def __init__(self, **settings: Any) -> None:
         super().__init__(level=logging.NOTSET)
         self._settings = dict(settings)
-        self._instance, self._job_def, self._run = _dagster_objects_on_stack()
 
     def setLevel(self, level: int | str) -> None:
         # A level would silently drop Dagster events logged at DEBUG (step starts among them),
@@ -132,12 +125,9 @@ class OpenLineageHandler(logging.Handler):
         return translator
 
     def _new_translator(self, run_id: str, job_name: str) -> RunTranslator | None:
-        run = self._run if getattr(self._run, "run_id", None) == run_id else None
-        if run is None:
-            run = _run_record(self._find_instance(), run_id)
-        job_def = self._job_def if getattr(self._job_def, "name", None) == job_name else None
-        if job_def is None and run is not None:
-            job_def = _job_from_loaded_code(run, job_name)
+        run = run_record(run_id)
+        defs = definitions_for_run(job_name, run)
+        job_def = job_of(defs, job_name) if defs is not None else None
         spec = lineage_spec_of(job_def) if job_def is not None else None
         config: LineageConfig | None = None
         manifest = spec.manifest if spec is not None else None
@@ -154,20 +144,17 @@ class OpenLineageHandler(logging.Handler):
         if not config.active:
             logger.debug("run %s: no active lineage settings, nothing is sent", run_id)
             return None
-        # The job may be the whole job (from the code location) while the run is a subset; an
-        # unselected run records an empty selection.
+        # An unselected run records an empty selection: every asset of its steps.
         selection = (getattr(run, "asset_selection", None) or None) if run is not None else None
+        graph = (spec.graph if spec is not None else None) or graph_of(defs)
         logger.debug(
             "run %s of %r: lineage by the instance handler (%s, %r)",
             run_id,
             job_name,
-            "job found" if job_def is not None else "job not found: events only",
+            "code location found" if graph is not None else "code location not found: events",
             config,
         )
-        return RunTranslator(shared_emitter(config), job_def, manifest, selection=selection)
-
-    def _find_instance(self) -> Any:
-        return self._instance() if self._instance is not None else None
+        return RunTranslator(shared_emitter(config), graph, manifest, selection=selection)
 
 
 _LOCK = threading.RLock()
@@ -281,82 +268,3 @@ def _config_from_settings(
     merged["namespace"] = namespace
     merged["api_key"] = base.api_key or env.get("OPENLINEAGE_API_KEY") or None
     return LineageConfig(**merged)
-
-
-# -- the run, its instance and its job -----------------------------------------------------------
-def _dagster_objects_on_stack() -> tuple[weakref.ref[Any] | None, Any, Any]:
-    """The ``DagsterInstance``, ``JobDefinition`` and ``DagsterRun`` nearest up the call stack:
-    where Dagster builds yaml handlers for a run's log manager, they are that run's."""
-    try:
-        from dagster import DagsterInstance, DagsterRun, JobDefinition
-    except ImportError:  # pragma: no cover - dagster is a dependency
-        return None, None, None
-    found: dict[type, Any] = {}
-    wanted = (DagsterInstance, JobDefinition, DagsterRun)
-    frame: FrameType | None = sys._getframe(1)
-    for _ in range(_STACK_DEPTH):
-        if frame is None or len(found) == len(wanted):
-            break
-        for value in list(frame.f_locals.values()):
-            for kind in wanted:
-                if kind not in found and isinstance(value, kind):
-                    found[kind] = value
-        frame = frame.f_back
-    instance = found.get(DagsterInstance)
-    return (
-        weakref.ref(instance) if instance is not None else None,
-        found.get(JobDefinition),
-        found.get(DagsterRun),
-    )
-
-
-def _run_record(instance: Any, run_id: str) -> Any:
-    if instance is None:
-        return None
-    try:
-        return instance.get_run_by_id(run_id)
-    except Exception:
-        logger.debug("run %s not found in the instance", run_id, exc_info=True)
-        return None
-
-
-def _job_from_loaded_code(run: Any, job_name: str) -> Any:
-    """The run's job from its code location as already imported here (never imported anew)."""
-    origin = getattr(run, "job_code_origin", None)
-    pointer = getattr(getattr(origin, "repository_origin", None), "code_pointer", None)
-    if pointer is None:
-        return None
-    attribute = getattr(pointer, "fn_name", None) or getattr(pointer, "attribute", None)
-    module_name = getattr(pointer, "module", None)
-    if isinstance(module_name, str):
-        module = sys.modules.get(module_name)
-    else:
-        module = _module_of_file(getattr(pointer, "python_file", None))
-    if module is None or not isinstance(attribute, str):
-        return None
-    return _job_in(getattr(module, attribute, None), job_name)
-
-
-def _module_of_file(path: Any) -> Any:
-    if not isinstance(path, str):
-        return None
-    wanted = os.path.realpath(path)
-    for module in list(sys.modules.values()):
-        file = getattr(module, "__file__", None)
-        if isinstance(file, str) and os.path.realpath(file) == wanted:
-            return module
-    return None
-
-
-def _job_in(target: Any, job_name: str) -> Any:
-    """``job_name`` of a ``Definitions`` or ``RepositoryDefinition`` (anything else: ``None``)."""
-    from dagster import Definitions, RepositoryDefinition
-
-    try:
-        if isinstance(target, Definitions):
-            target = target.get_repository_def()
-        if isinstance(target, RepositoryDefinition) and target.has_job(job_name):
-            return target.get_job(job_name)
-    except Exception:
-        logger.debug("job %r could not be resolved", job_name, exc_info=True)
-    return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import logging
 import ssl
 from typing import Any
@@ -73,9 +74,13 @@ class KeepAliveHttpTransport:
         return headers
 
     def emit(self, event: Any) -> None:
-        from openlineage.client.serde import Serde
+        if isinstance(event, dict):
+            # Our own events are built as JSON objects already (no None to strip).
+            body = json.dumps(event, sort_keys=True).encode("utf-8")
+        else:
+            from openlineage.client.serde import Serde
 
-        body = Serde.to_json(event).encode("utf-8")
+            body = Serde.to_json(event).encode("utf-8")
         headers = self._headers()
         if getattr(self.config, "compression", None) is not None:
             body = gzip.compress(body)

@@ -9,6 +9,10 @@ before materializing it, ABORT when its step succeeds without materializing it (
 Per-asset events have their own run id (a UUIDv5 of the Dagster run id and the asset key, so that
 every process derives the same one) and a ``ParentRunFacet`` pointing at the Dagster run.
 
+floe's dbt assets (their metadata carries ``floe/compute``) are left to the
+:class:`~floe_dagster_lineage.OpenLineageObserver` wherever one with active settings exists in
+the process: it reports them with what dbt measured. A run of nothing else is left to it too.
+
 Which path reports a run is decided per process: a logger whose settings are active *claims* the
 run when Dagster builds it (before the run's first event reaches any handler), and the handler
 leaves claimed runs alone. So a run with both the logger and the handler active is reported once.
@@ -31,6 +35,8 @@ from ._config import LineageConfig
 from ._dbt import DbtManifest, DbtModel
 from ._emitter import LineageEmitter
 from ._events import PRODUCER, ParentRun, error_facet
+from ._graph import OBSERVED_MARKER, AssetGraph
+from ._observer import observer_active
 
 __all__ = [
     "LineageSpec",
@@ -69,6 +75,7 @@ class LineageSpec:
 
     config: LineageConfig | None = None
     manifest: DbtManifest | None = None
+    graph: AssetGraph | None = field(default=None, compare=False)
 
     def resolve(self) -> LineageConfig:
         return self.config if self.config is not None else LineageConfig.from_observability(None)
@@ -107,6 +114,7 @@ def is_claimed(run_id: str) -> bool:
 class _RunState:
     saw_run_start: bool = False
     planned: dict[str, list[Any]] = field(default_factory=dict)
+    step_started: dict[str, datetime] = field(default_factory=dict)
     started: set[Any] = field(default_factory=set)
     finished: set[Any] = field(default_factory=set)
 
@@ -129,53 +137,58 @@ def _run_state(run_id: str) -> _RunState:
 class RunTranslator:
     """Turns one run's ``DagsterEvent``s into OpenLineage events through ``emitter``.
 
-    ``job_def`` is the run's job (its asset layer gives each step's assets, their upstream
+    ``graph`` is the asset graph of the run's code location (each step's assets, their upstream
     assets and their metadata); ``None`` leaves only what the events say: an asset starts and
-    completes at its materialization, without inputs. ``selection`` is the run's asset selection
-    when ``job_def`` is the whole job rather than the run's subset.
+    completes at its materialization, without inputs. ``selection`` is the run's asset
+    selection when known; without it, an op that can run a subset of its assets reports each
+    of them from its materialization (started at the step's start).
     """
 
     def __init__(
         self,
         emitter: LineageEmitter,
-        job_def: Any,
+        graph: AssetGraph | None,
         manifest: DbtManifest | None = None,
         *,
         selection: Set[Any] | None = None,
     ) -> None:
         self.emitter = emitter
         self.namespace = emitter.config.namespace
-        self._job_def = job_def
+        self._graph = graph
         self._manifest = manifest
-        self._selection = selection
+        self._selection = set(selection) if selection else None
         self._datasets: dict[Any, Dataset] = {}
+        # Where an OpenLineageObserver reports floe's dbt nodes, they are its alone.
+        self._leave_observed = observer_active()
 
     # -- graph knowledge -----------------------------------------------------------------------
-    @property
-    def _asset_layer(self) -> Any:
-        return getattr(self._job_def, "asset_layer", None)
+    def _metadata(self, key: Any) -> dict[str, Any]:
+        return dict(self._graph.metadata.get(key, {})) if self._graph is not None else {}
 
-    def _node(self, key: Any) -> Any:
-        layer = self._asset_layer
-        try:
-            return layer.get(key) if layer is not None and layer.has(key) else None
-        except Exception:
-            return None
+    def _ours(self, key: Any, runtime_metadata: Mapping[str, Any] | None = None) -> bool:
+        """Whether this translator reports asset ``key`` (not an observer's dbt node)."""
+        if not self._leave_observed:
+            return True
+        metadata = runtime_metadata if runtime_metadata is not None else self._metadata(key)
+        return OBSERVED_MARKER not in metadata and OBSERVED_MARKER not in self._metadata(key)
 
-    def _planned_keys(self, step_key: str) -> list[Any]:
-        from dagster import AssetKey
-        from dagster._core.definitions.dependency import NodeHandle
+    def reports_run(self) -> bool:
+        """Whether the Dagster run itself is reported: not when every asset of the code location
+        is an observer's (a floe product's run is the observer's to report)."""
+        if not self._leave_observed or self._graph is None or not self._graph.metadata:
+            return True
+        keys = self._selection or set(self._graph.metadata)
+        return any(self._ours(key) for key in keys)
 
-        layer = self._asset_layer
-        if layer is None:
-            return []
+    def _planned_keys(self, step_key: str) -> tuple[list[Any], bool]:
+        """The assets step ``step_key`` is to materialize, and whether that list is complete."""
+        if self._graph is None:
+            return [], False
         root = step_key.split("[", 1)[0].split(".", 1)[0]
-        keys = layer.get_selected_entity_keys_for_node(NodeHandle(root, None))
-        selected = self._selection
-        return sorted(
-            (k for k in keys if isinstance(k, AssetKey) and (selected is None or k in selected)),
-            key=lambda k: k.path,
-        )
+        keys = self._graph.keys_by_op.get(root, [])
+        if self._selection is not None:
+            return [k for k in keys if k in self._selection], True
+        return list(keys), root not in self._graph.subsettable_ops
 
     def _model(self, key: Any, metadata: Mapping[str, Any]) -> DbtModel | None:
         return self._manifest.find(tuple(key.path), metadata) if self._manifest else None
@@ -184,8 +197,7 @@ class RunTranslator:
         """The dataset of asset ``key``: same namespace and name as output and as input."""
         if runtime_metadata is None and key in self._datasets:
             return self._datasets[key]
-        node = self._node(key)
-        metadata: dict[str, Any] = dict(getattr(node, "metadata", None) or {})
+        metadata = self._metadata(key)
         model = self._model(key, metadata)
         name = (
             _text(metadata.get("dagster/table_name"))
@@ -206,13 +218,11 @@ class RunTranslator:
         return dataset
 
     def _inputs(self, key: Any) -> list[Dataset]:
-        node = self._node(key)
-        parents = sorted(getattr(node, "parent_keys", None) or (), key=lambda k: k.path)
+        parents = self._graph.parents.get(key, []) if self._graph is not None else []
         return [self.dataset(parent) for parent in parents]
 
     def _job_facets(self, key: Any) -> dict[str, Any]:
-        node = self._node(key)
-        model = self._model(key, dict(getattr(node, "metadata", None) or {}))
+        model = self._model(key, self._metadata(key))
         if model is None or not model.sql:
             return {}
         return {"sql": _sql_facet(model.sql, model.dialect)}
@@ -230,27 +240,34 @@ class RunTranslator:
         state = _run_state(run_id)
         if kind == T.RUN_START:
             state.saw_run_start = True
-            self._emit_run("START", job_name, run_id, at)
+            if self.reports_run():
+                self._emit_run("START", job_name, run_id, at)
         elif kind in (T.RUN_SUCCESS, T.RUN_FAILURE, T.RUN_CANCELED):
             outcome = {T.RUN_SUCCESS: "COMPLETE", T.RUN_FAILURE: "FAIL"}.get(kind, "ABORT")
             error = _run_error(event) if kind == T.RUN_FAILURE else None
-            self._emit_run(outcome, job_name, run_id, at, error)
+            if self.reports_run():
+                self._emit_run(outcome, job_name, run_id, at, error)
             with _RUNS_LOCK:
                 _RUNS.pop(run_id, None)
             self.emitter.flush()
         elif kind == T.STEP_START and event.step_key:
-            planned = self._planned_keys(event.step_key)
-            state.planned[event.step_key] = planned
-            for key in planned:
+            planned, complete = self._planned_keys(event.step_key)
+            state.step_started[event.step_key] = at
+            state.planned[event.step_key] = planned if complete else []
+            for key in state.planned[event.step_key]:
                 self._start_asset(state, key, job_name, run_id, at)
         elif kind == T.ASSET_MATERIALIZATION:
             key = event.asset_key
             if key is None or key in state.finished:
                 return
-            self._start_asset(state, key, job_name, run_id, at)
             materialization = event.step_materialization_data.materialization
-            state.finished.add(key)
             metadata = dict(materialization.metadata or {})
+            if not self._ours(key, metadata):
+                return
+            # Started with its step, when the step's assets were not known in advance.
+            started = state.step_started.get(event.step_key or "", at)
+            self._start_asset(state, key, job_name, run_id, started)
+            state.finished.add(key)
             self._emit_asset("COMPLETE", key, job_name, run_id, at, runtime_metadata=metadata)
         elif kind in (T.STEP_FAILURE, T.STEP_SUCCESS) and event.step_key:
             failed = kind == T.STEP_FAILURE
@@ -269,7 +286,7 @@ class RunTranslator:
     def _start_asset(
         self, state: _RunState, key: Any, job_name: str, run_id: str, at: datetime
     ) -> None:
-        if key in state.started:
+        if key in state.started or not self._ours(key):
             return
         state.started.add(key)
         self._emit_asset("START", key, job_name, run_id, at)

@@ -38,7 +38,8 @@ class ScheduleBook:
     """The schedules of one plugin instance, one per job, each validated when it is added.
 
     Scheduling a job that already has a schedule replaces it (the latest call wins, logged at
-    INFO with the old and new cron and timezone); the same request again changes nothing.
+    INFO with the old and new cron and timezone); the same request again changes nothing. One
+    :meth:`add_all` batch holding two schedules for a job is refused.
     A request that fails validation leaves the book as it was. Safe to use from several threads.
     """
 
@@ -80,11 +81,13 @@ class ScheduleBook:
 
         Each request has ``job_name``, ``cron`` and ``timezone`` (and optionally the other
         arguments of :meth:`add`) as attributes, like the contract's ``ScheduleSpec``, or as
-        keys of a mapping. The error lists every problem of every request.
+        keys of a mapping. Two requests for the same job are a problem (which one was meant?),
+        as duplicate model names are. The error lists every problem of every request.
         """
         entries: list[ScheduledJob] = []
         problems: list[str] = []
         cron_help = False
+        first_of: dict[object, int] = {}
         for index, request in enumerate(requests):
             values = _request_values(request)
             label = f"schedules[{index}]"
@@ -92,6 +95,15 @@ class ScheduleBook:
             if missing:
                 problems.append(f"{label}: missing {', '.join(missing)}")
                 continue
+            job = values["job_name"]
+            if isinstance(job, str) and job in first_of:
+                problems.append(
+                    f"{label}.job_name: {job!r} duplicates schedules[{first_of[job]}] "
+                    "(allowed: one schedule per job)"
+                )
+                continue
+            if isinstance(job, str):
+                first_of[job] = index
             try:
                 entries.append(_entry(**values))
             except ScheduleValidationError as error:

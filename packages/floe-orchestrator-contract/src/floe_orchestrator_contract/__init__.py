@@ -24,6 +24,12 @@ if TYPE_CHECKING:
         ResolvedTransforms,
         ScheduleSpec,
     )
+    from ._documents import (
+        MAX_JSON_DEPTH,
+        check_json_document,
+        parse_json_document,
+        read_json_file,
+    )
     from ._entities import Dataset, ResourceSpec, TransformConfig, ValidationResult
     from ._observer import (
         ColumnInfo,
@@ -56,6 +62,7 @@ if TYPE_CHECKING:
         check_materialization,
         check_transform_name,
         check_workload_size,
+        clip_text,
         find_cycles,
         validate_transforms,
         validate_workload_size,
@@ -76,6 +83,10 @@ _LAZY = {
             "ScheduleSpec",
         ),
         "_artifacts",
+    ),
+    **dict.fromkeys(
+        ("MAX_JSON_DEPTH", "check_json_document", "parse_json_document", "read_json_file"),
+        "_documents",
     ),
     **dict.fromkeys(
         ("Dataset", "ResourceSpec", "TransformConfig", "ValidationResult"), "_entities"
@@ -118,6 +129,7 @@ _LAZY = {
             "check_materialization",
             "check_transform_name",
             "check_workload_size",
+            "clip_text",
             "find_cycles",
             "validate_transforms",
             "validate_workload_size",
@@ -144,6 +156,7 @@ __all__ = [
     "ARTIFACTS_VERSION",
     "FLOE_API_VERSION",
     "MATERIALIZATIONS",
+    "MAX_JSON_DEPTH",
     "ORCHESTRATOR_GROUP",
     "WORKLOAD_SIZES",
     "ColumnInfo",
@@ -179,11 +192,15 @@ __all__ = [
     "Warehouse",
     "__version__",
     "check_dependency_graph",
+    "check_json_document",
     "check_materialization",
     "check_transform_name",
     "check_workload_size",
+    "clip_text",
     "find_cycles",
     "is_api_compatible",
+    "parse_json_document",
+    "read_json_file",
     "validate_transforms",
     "validate_workload_size",
 ]

@@ -8,7 +8,6 @@ once: shape errors from pydantic and the seed's graph rules over the models, in 
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from datetime import datetime
@@ -26,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._documents import check_json_document, parse_json_document, read_json_file
 from ._entities import TransformConfig
 from ._validation import ContractValidationError, check_dependency_graph, check_transform_name
 
@@ -153,28 +153,26 @@ class CompiledArtifacts(_Strict):
                 "invalid compiled artifacts",
                 [f"(root): expected a JSON object, got {type(data).__name__}"],
             )
+        unreadable = check_json_document(data)
+        if unreadable:
+            raise ContractValidationError("invalid compiled artifacts", unreadable)
         problems = _graph_problems(data)
         try:
-            return cls.model_validate(data, context={_GRAPH_CHECKED: True})
+            artifacts = cls.model_validate(data, context={_GRAPH_CHECKED: True})
         except ValidationError as error:
             problems = _describe(error) + problems
-        if problems:
-            raise ContractValidationError("invalid compiled artifacts", problems)
-        raise AssertionError("unreachable")  # pragma: no cover
+        else:
+            if not problems:  # a well-shaped document can still have a cycle
+                return artifacts
+        raise ContractValidationError("invalid compiled artifacts", problems)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CompiledArtifacts:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ContractValidationError(
-                "invalid compiled artifacts", [f"(root): not valid JSON: {error}"]
-            ) from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json_document(text, "invalid compiled artifacts"))
 
     @classmethod
     def from_file(cls, path: str | Path) -> CompiledArtifacts:
-        return cls.from_json(Path(path).read_bytes())
+        return cls.from_dict(read_json_file(path, "invalid compiled artifacts"))
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

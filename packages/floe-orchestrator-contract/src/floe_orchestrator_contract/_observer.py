@@ -97,7 +97,12 @@ class ColumnLineage:
 
 @dataclass(frozen=True)
 class DataTestOutcome:
-    """One dbt data test's result on a node."""
+    """One dbt data test's result on a node.
+
+    ``test_type`` is what kind of test it is: a generic test's name (``unique``, ``not_null``,
+    ``accepted_values``, ``relationships``, a custom generic test's name; dbt's
+    ``test_metadata.name``), ``singular`` for a SQL test file, ``None`` when unknown.
+    """
 
     unique_id: str
     name: str
@@ -106,6 +111,7 @@ class DataTestOutcome:
     column: str | None = None
     message: str | None = None
     failures: int | None = None
+    test_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """``floe-dagster``: run, inspect and deploy a floe data product on Dagster from a shell.
 
-User mistakes (bad artifacts, a bad cron, a missing file) end with one line on stderr and exit
-status 2; nothing prints a traceback unless ``--debug`` is given.
+User mistakes (bad artifacts, a bad cron, a missing file, a bad option) end with one short line
+on stderr and exit status 2; nothing prints a traceback unless ``--debug`` is given. A run that
+fails says which models failed, with the database's message, and which did not run.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from floe_orchestrator_contract import ContractValidationError, PluginError, PluginRegistry
+from floe_orchestrator_contract import (
+    ContractValidationError,
+    PluginError,
+    PluginRegistry,
+    clip_text,
+    read_json_file,
+)
 
 from .__about__ import __version__
 
@@ -25,10 +32,25 @@ __all__ = ["main"]
 
 USAGE_ERROR = 2
 RUN_FAILED = 1
+# Longest error line printed for anything that is not a ContractValidationError (those cap
+# themselves); the full text is what --debug shows.
+_MAX_ERROR_CHARS = 500
+_MAX_NAMES = 20
 
 
 class _UserError(Exception):
     """A mistake the user can fix; its message is printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            USAGE_ERROR,
+            f"{self.prog}: error: {clip_text(message, _MAX_ERROR_CHARS)} "
+            f"(see {self.prog} --help)\n",
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,30 +61,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     try:
         return int(args.run(args))
-    except (_UserError, ContractValidationError, PluginError, ValueError, OSError) as error:
-        if args.debug:
-            raise
-        print(f"floe-dagster: error: {_one_line(error)}", file=sys.stderr)
-        return USAGE_ERROR
     except KeyboardInterrupt:
         print("floe-dagster: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if args.debug or not isinstance(error, _user_errors()):
+            raise
+        print(f"floe-dagster: error: {_one_line(error)}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Exceptions that mean the input was wrong, not this program."""
+    errors: tuple[type[Exception], ...] = (
+        _UserError,
+        ContractValidationError,
+        PluginError,
+        ValueError,
+        OSError,
+    )
+    # dbt could not parse the project (e.g. the artifacts' dbt_profiles lack its profile): its
+    # own words explain it. Looked up only if the assets package was imported by then.
+    assets = sys.modules.get("floe_dagster_assets")
+    parse_error = getattr(assets, "DbtParseError", None)
+    if isinstance(parse_error, type) and issubclass(parse_error, Exception):
+        errors += (parse_error,)
+    return errors
 
 
 def _one_line(error: BaseException) -> str:
-    problems = getattr(error, "problems", None)
-    if problems:
-        head = str(error).splitlines()[0]
-        return f"{head}: " + "; ".join(str(p) for p in problems)
+    if isinstance(error, ContractValidationError):
+        return error.one_line()
     if isinstance(error, FileNotFoundError) and error.filename:
         return f"no such file: {error.filename}"
-    return " ".join(str(error).split()) or type(error).__name__
+    return clip_text(str(error) or type(error).__name__, _MAX_ERROR_CHARS)
+
+
+def _names(names: Sequence[str]) -> str:
+    """Up to the first 20 names, then how many more."""
+    shown = ", ".join(names[:_MAX_NAMES])
+    return shown + (f" and {len(names) - _MAX_NAMES} more" if len(names) > _MAX_NAMES else "")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="floe-dagster", description="Run a floe data product on Dagster."
-    )
+    parser = _Parser(prog="floe-dagster", description="Run a floe data product on Dagster.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -101,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
 
     connection = commands.add_parser("check-connection", help="does a Dagster webserver answer?")
     connection.add_argument("--url", help="default: DAGSTER_URL, else http://localhost:3000")
-    connection.add_argument("--timeout", type=float, default=10.0)
+    connection.add_argument("--timeout", type=float, default=10.0, help="seconds, in total")
     connection.set_defaults(run=_check_connection)
 
     plugins = commands.add_parser("plugins", help="list installed floe orchestrators")
@@ -122,11 +164,17 @@ def _plugins(_: argparse.Namespace) -> int:
 
 
 def _check_connection(args: argparse.Namespace) -> int:
+    from ._connection import connection_problems
     from ._plugin import DagsterOrchestratorPlugin
 
-    result = DagsterOrchestratorPlugin(
-        dagster_url=args.url, connection_timeout=args.timeout
-    ).validate_connection()
+    plugin = DagsterOrchestratorPlugin(dagster_url=args.url, connection_timeout=args.timeout)
+    settings = plugin.settings
+    problems = connection_problems(
+        settings.dagster_url, settings.request_headers(), settings.connection_timeout
+    )
+    if problems:
+        raise ContractValidationError("invalid connection settings", problems)
+    result = plugin.validate_connection()
     print(("ok: " if result.success else "failed: ") + result.message)
     return 0 if result.success else RUN_FAILED
 
@@ -134,11 +182,13 @@ def _check_connection(args: argparse.Namespace) -> int:
 def _check_schedule(args: argparse.Namespace) -> int:
     from floe_dagster_schedules import preview_fire_times, validate_schedule
 
-    cron, timezone = validate_schedule(args.cron, args.timezone)
     if not 1 <= args.next <= 1000:
         raise _UserError(f"--next: {args.next} is out of range (allowed: 1 to 1000)")
+    cron, timezone = validate_schedule(args.cron, args.timezone)
+    # Every fire time first: a cron that never fires (31 April) must not be called valid.
+    moments = list(preview_fire_times(cron, timezone, args.next))
     print(f"{cron!r} in {timezone} is valid; next {args.next} fire times:")
-    for moment in preview_fire_times(cron, timezone, args.next):
+    for moment in moments:
         print(f"  {moment.isoformat()}  ({moment.strftime('%a')})")
     return 0
 
@@ -159,8 +209,8 @@ def _helm_values(args: argparse.Namespace) -> int:
 def _plugin_for(args: argparse.Namespace, **options: Any) -> Any:
     from ._plugin import DagsterOrchestratorPlugin
 
-    if not args.artifacts.is_file():
-        raise _UserError(f"no such file: {args.artifacts}")
+    # Read once up front: a directory, a FIFO, NaN or nesting too deep is reported as such.
+    read_json_file(args.artifacts, "invalid compiled artifacts")
     project = args.project_dir
     if project is None and not os.environ.get("FLOE_DBT_PROJECT_DIR"):
         project = args.artifacts.resolve().parent
@@ -212,7 +262,7 @@ def _materialize(args: argparse.Namespace) -> int:
         print("no models: nothing to materialize")
         return 0
     job = defs.resolve_implicit_global_asset_job_def()
-    selection = [dg.AssetKey.from_user_string(name) for name in args.select or []]
+    selection, progress.planned = _selection(defs, args.select or [])
     run_config: dict[str, Any] = {"loggers": {"floe_progress": {}, LOGGER_KEY: {}}}
     print(f"materializing {', '.join(args.select) if args.select else 'every asset'}")
     # dbt's own output goes to a log file unless --verbose: the progress lines are the summary.
@@ -238,14 +288,51 @@ def _materialize(args: argparse.Namespace) -> int:
     return 0 if result.success else RUN_FAILED
 
 
+def _selection(defs: Any, names: Sequence[str]) -> tuple[list[Any], set[str]]:
+    """The asset keys of ``names`` and the names the run will materialize (all when ``names`` is
+    empty); every name that is not a materializable asset is an error."""
+    import dagster as dg
+
+    graph = defs.resolve_asset_graph()
+    known = {key.to_user_string(): key for key in graph.get_all_asset_keys()}
+    runnable = sorted(name for name, key in known.items() if graph.get(key).is_materializable)
+    unknown = [name for name in names if name not in runnable]
+    if unknown:
+        external = [name for name in unknown if name in known]
+        why = (
+            f" ({_names(external)}: a source, observed but never materialized)" if external else ""
+        )
+        raise _UserError(
+            f"--select: {_names([repr(n) for n in unknown])} not an asset of this product{why} "
+            f"(allowed: {_names(runnable)}; ephemeral models are not assets)"
+        )
+    return [dg.AssetKey.from_user_string(name) for name in names], set(names or runnable)
+
+
 def _summary(progress: RunProgress, success: bool) -> None:
+    """Every asset the run meant to materialize (failed and not run too), then what failed."""
+    rows = {key: (status, f"{seconds:>7.2f}s") for key, (status, seconds) in progress.done.items()}
+    not_run = set(progress.not_run)
+    for key in progress.planned - set(rows):
+        name = key.rsplit("/", 1)[-1]
+        rows[key] = ("not run" if name in not_run or key in not_run else "failed", f"{'-':>8}")
     print(f"\n{'asset':<40}{'status':<14}{'time':>8}  checks")
-    for key, (status, seconds) in sorted(progress.done.items()):
+    for key, (status, seconds) in sorted(rows.items()):
         checks = progress.checks.get(key, [])
         passed = sum(ok for _, ok in checks)
         shown = f"{passed}/{len(checks)} passed" if checks else "-"
-        print(f"{key:<40}{status:<14}{seconds:>7.2f}s  {shown}")
-    print("\nrun succeeded" if success else "\nrun FAILED: " + "; ".join(progress.errors))
+        print(f"{key:<40}{status:<14}{seconds}  {shown}")
+    if success:
+        print("\nrun succeeded")
+        return
+    print("\nrun FAILED: " + clip_text("; ".join(progress.errors) or "see the log", 300))
+    for failure in progress.failures[:_MAX_NAMES]:
+        print(f"  - {clip_text(failure, 300)}")
+    if len(progress.failures) > _MAX_NAMES:
+        print(f"  ... and {len(progress.failures) - _MAX_NAMES} more failures")
+    if progress.not_run:
+        names = sorted(set(progress.not_run))
+        print(f"  not run because something upstream failed: {_names(names)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

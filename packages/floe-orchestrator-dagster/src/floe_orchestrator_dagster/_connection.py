@@ -5,11 +5,17 @@ version string, so a proxy's HTML page or another service on the port is told ap
 Everything (name resolution, connect, TLS, the answer) shares one total deadline: the request runs
 in a worker thread that is abandoned when the deadline passes, because a DNS lookup cannot be
 given a timeout of its own.
+
+Credentials never reach a message: a ``user:password@`` in the URL is sent as HTTP basic
+authentication and shown as ``user:***@``; a token or header holding a line break (a header
+injection) is refused before anything is sent, without quoting it.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import socket
 import ssl
 import threading
@@ -18,11 +24,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from floe_orchestrator_contract import ValidationResult
 
-__all__ = ["check_dagster_connection"]
+from ._settings import redact_url
+
+__all__ = ["check_dagster_connection", "connection_problems"]
 
 _QUERY = b'{"query": "{ version }"}'
 _MAX_BODY = 1 << 20
@@ -41,18 +49,38 @@ def check_dagster_connection(
     deadline: float = 10.0,
 ) -> ValidationResult:
     """Query ``{url}/graphql`` for Dagster's version within ``deadline`` seconds in total."""
-    endpoint = _graphql_endpoint(url)
-    if endpoint is None:
-        return _failure(
-            f"{url!r} is not an http(s) URL of a Dagster webserver",
-            "invalid URL",
-            "give the webserver's base URL, e.g. http://localhost:3000 (DAGSTER_URL)",
+    problems = _problems(url, headers, deadline)
+    if problems:
+        return ValidationResult(
+            success=False,
+            message="; ".join(message for _, message in problems),
+            errors=sorted({error for error, _ in problems}),
         )
+    parts = _parts(url)
+    assert parts is not None  # _problems checked it
+    endpoint = _graphql_endpoint(parts)
+    request_headers = dict(headers or {})
+    if parts.username is not None and not any(
+        k.lower() == "authorization" for k in request_headers
+    ):
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        request_headers["Authorization"] = "Basic " + base64.b64encode(
+            credentials.encode("utf-8")
+        ).decode("ascii")
     outcome = _Outcome()
     started = time.monotonic()
 
     def run() -> None:
-        outcome.result = _query(endpoint, dict(headers or {}), verify_tls, started + deadline)
+        try:
+            outcome.result = _query(endpoint, request_headers, verify_tls, started + deadline)
+        except Exception as error:
+            # Never a thread traceback or a false timeout; only the type, as the text may quote
+            # a header.
+            outcome.result = _failure(
+                f"could not query {endpoint}: {type(error).__name__}",
+                "connection error",
+                "check the URL, the headers and the TLS settings",
+            )
 
     worker = threading.Thread(target=run, name="floe-dagster-connection", daemon=True)
     worker.start()
@@ -62,14 +90,73 @@ def check_dagster_connection(
     return outcome.result
 
 
-def _graphql_endpoint(url: str) -> str | None:
-    parts = urlsplit(url.strip())
+def connection_problems(
+    url: object, headers: Mapping[str, str] | None = None, deadline: object = 10.0
+) -> list[str]:
+    """What is wrong with these connection settings, without quoting any secret."""
+    return [message for _, message in _problems(url, headers, deadline)]
+
+
+def _problems(
+    url: object, headers: Mapping[str, str] | None, deadline: object
+) -> list[tuple[str, str]]:
+    """(error, message) per problem."""
+    problems: list[tuple[str, str]] = []
+    if not isinstance(url, str) or _parts(url) is None:
+        shown = redact_url(url) if isinstance(url, str) else type(url).__name__
+        message = (
+            f"dagster_url: {shown!r} is not an http(s) URL of a Dagster webserver (allowed: "
+            "the webserver's base URL with a numeric port, e.g. http://localhost:3000; "
+            "DAGSTER_URL)"
+        )
+        problems.append(("invalid URL", message))
+    for name, value in (headers or {}).items():
+        if _clean(name) and _clean(value):
+            continue
+        label = "a header name"
+        if isinstance(name, str) and name.lower() == "authorization":
+            label = "Authorization (dagster_token, FLOE_DAGSTER_TOKEN)"
+        elif _clean(name):
+            label = repr(name)
+        message = (
+            f"headers: {label} contains a line break or control character (allowed: "
+            "printable text on one line; CR and LF would inject headers)"
+        )
+        problems.append(("invalid header", message))
+    if (
+        isinstance(deadline, bool)
+        or not isinstance(deadline, (int, float))
+        or not math.isfinite(deadline)
+        or deadline <= 0
+    ):
+        message = f"connection_timeout: {deadline!r} is not a number of seconds (allowed: > 0)"
+        problems.append(("invalid timeout", message))
+    return problems
+
+
+def _clean(text: object) -> bool:
+    return isinstance(text, str) and not any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def _parts(url: str) -> SplitResult | None:
+    """The URL's parts if it is an http(s) URL with a host and a valid port."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a non-numeric or out-of-range port
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
+    return parts
+
+
+def _graphql_endpoint(parts: SplitResult) -> str:
+    """The GraphQL endpoint, without the URL's credentials (they travel in a header)."""
     path = parts.path.rstrip("/")
     if not path.endswith("/graphql"):
         path += "/graphql"
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, path, "", ""))
 
 
 def _query(

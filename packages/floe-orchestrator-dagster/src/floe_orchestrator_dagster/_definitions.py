@@ -36,7 +36,10 @@ def load_artifacts(
         return CompiledArtifacts.from_file(artifacts)
     if isinstance(artifacts, str):
         return CompiledArtifacts.from_json(artifacts)
-    return CompiledArtifacts.from_dict(dict(artifacts))
+    # Anything else (a list, None) is refused by from_dict with a ContractValidationError.
+    return CompiledArtifacts.from_dict(
+        dict(artifacts) if isinstance(artifacts, Mapping) else artifacts
+    )
 
 
 def _project_dir(settings: PluginSettings) -> Path:
@@ -98,9 +101,11 @@ def build_definitions(
 
     compiled = load_artifacts(artifacts)
     transforms = compiled.to_transform_configs()
-    # Schedules: the artifacts' own, then those of schedule_job() (the latest request wins).
+    # Schedules: the artifacts' own (two for one job are an error), then those of schedule_job(),
+    # which replace the artifacts' for the same job.
     book = ScheduleBook()
-    book.add_all([*compiled.schedules, *schedules.entries()])
+    book.add_all(compiled.schedules)
+    book.add_all(schedules.entries())
     if not transforms:
         if len(book):
             logger.warning(

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from floe_orchestrator_contract import clip_text
+
 if TYPE_CHECKING:
     import dagster as dg
 
@@ -20,7 +22,11 @@ class RunProgress:
     """What the progress logger saw: per asset, its status, duration and check results.
 
     The duration is dbt's execution time of the model where the asset says so, else the time
-    since the previous event of its step.
+    since the previous event of its step. ``planned`` holds every asset the run means to
+    materialize (the caller sets it). A failed step's ``dagster.Failure`` adds its description
+    to ``errors``; the floe dbt assets' ``failures`` metadata (one line per failed model or test,
+    with the database's message) and ``not_run`` (models skipped because something upstream
+    failed) extend the lists of the same names.
     """
 
     stream: TextIO = field(default_factory=lambda: sys.stdout)
@@ -28,6 +34,9 @@ class RunProgress:
     done: dict[str, tuple[str, float]] = field(default_factory=dict)
     checks: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    planned: set[str] = field(default_factory=set)
+    failures: list[str] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)
 
     def on_event(self, event: Any) -> None:
         kind = event.event_type_value
@@ -52,13 +61,30 @@ class RunProgress:
             if not passed:
                 self._line("!", key, f"check {evaluation.check_name} failed")
         elif kind == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            message = (error.message or "").strip().splitlines()
-            self.errors.append(message[0] if message else "step failed")
-            self._line("✗", event.step_key or "step", self.errors[-1][:160])
+            self._on_failure(event)
+
+    def _on_failure(self, event: Any) -> None:
+        data = event.event_specific_data
+        user = getattr(data, "user_failure_data", None)
+        description = getattr(user, "description", None)
+        if not description:  # not a dagster.Failure: the exception's own first line
+            description = getattr(getattr(data, "error", None), "message", None)
+        lines = str(description or "").strip().splitlines()
+        self.errors.append(lines[0] if lines else "step failed")
+        metadata = getattr(user, "metadata", None) or {}
+        self.failures += [str(f) for f in _json_list(metadata.get("failures"))]
+        self.not_run += [str(n) for n in _json_list(metadata.get("not_run"))]
+        self._line("✗", event.step_key or "step", self.errors[-1][:160])
+        for failure in _json_list(metadata.get("failures")):
+            self._line(" ", "", clip_text(failure, 200))
 
     def _line(self, mark: str, key: str, detail: str) -> None:
         print(f"  {mark} {key:<40} {detail}", file=self.stream, flush=True)
+
+
+def _json_list(entry: Any) -> list[Any]:
+    value = getattr(entry, "value", entry)
+    return list(value) if isinstance(value, (list, tuple)) else []
 
 
 def _execution_time(event: Any) -> float | None:

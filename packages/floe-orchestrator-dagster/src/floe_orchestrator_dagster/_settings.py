@@ -6,15 +6,17 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["DEFAULT_DAGSTER_URL", "PluginSettings"]
+__all__ = ["DEFAULT_DAGSTER_URL", "PluginSettings", "redact_url"]
 
 DEFAULT_DAGSTER_URL = "http://localhost:3000"
 _FALSE = {"0", "false", "no", "off"}
 
 
 class PluginSettings:
-    """Resolved settings, immutable. Secrets (token, header values) never appear in ``repr``.
+    """Resolved settings, immutable. Secrets (token, header values, a password in the URL) never
+    appear in ``repr``.
 
     A plain class rather than a dataclass: floe instantiates the plugin on discovery, and
     ``dataclasses`` alone costs more to import than the rest of discovery.
@@ -120,7 +122,8 @@ class PluginSettings:
         token = "***" if self.dagster_token else None
         return (
             f"PluginSettings(dbt_project_dir={self.dbt_project_dir!r}, "
-            f"dbt_profiles_dir={self.dbt_profiles_dir!r}, dagster_url={self.dagster_url!r}, "
+            f"dbt_profiles_dir={self.dbt_profiles_dir!r}, "
+            f"dagster_url={redact_url(self.dagster_url)!r}, "
             f"dagster_token={token!r}, dagster_headers={headers!r}, "
             f"verify_tls={self.verify_tls!r}, connection_timeout={self.connection_timeout!r}, "
             f"workload_size={self.workload_size!r}, image={self.image!r})"
@@ -146,3 +149,17 @@ def _verify(explicit: bool | str | None, env_value: str | None) -> bool | str:
     if env_value is None or not env_value.strip():
         return True
     return False if env_value.strip().lower() in _FALSE else env_value.strip()
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password of a ``user:password@`` part replaced by ``***`` (a user name
+    alone may be a token, so it is replaced too)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>" if "@" in url else url
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    userinfo = f"{parts.username}:***" if parts.password is not None else "***"
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
