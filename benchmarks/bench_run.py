@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="300 models only")
     parser.add_argument("--repeat", type=int, help="timed runs of each case (default 3; quick 1)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--projects", help="e.g. 300x1,2000x1 (models x targets, 1 or 2)")
     parser.add_argument(
         "--storage",
         choices=("memory", "sqlite"),
@@ -242,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(case, Path(project), Path(instance))))
         return 0
     cases = QUICK_PROJECTS if args.quick else PROJECTS
+    if args.projects:
+        goals = {(size, targets): goal for size, targets, goal in PROJECTS}
+        chosen = [tuple(map(int, item.split("x"))) for item in args.projects.split(",")]
+        cases = tuple((size, targets, goals.get((size, targets))) for size, targets in chosen)
     repeat = args.repeat or (1 if args.quick else 3)
     os.environ["FLOE_BENCH_STORAGE"] = args.storage  # read by the workers
     print(
