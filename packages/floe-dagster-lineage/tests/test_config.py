@@ -120,6 +120,26 @@ def test_observability_config_wins_and_takes_the_key_from_the_environment(
     assert (console.transport, console.active) == ("console", True)
 
 
+def test_floe_without_a_transport_means_http_for_an_endpoint_else_openlineage_settings(
+    empty_home: dict[str, str], tmp_path: Path
+) -> None:
+    # floe 0.8+ writes lineage_transport null unless the manifest sets one.
+    endpoint_only = LineageConfig.from_observability(
+        ObservabilityConfig(lineage_namespace="sales", lineage_endpoint="http://marquez:5000"),
+        environ=empty_home,
+    )
+    assert (endpoint_only.transport, endpoint_only.endpoint) == (
+        "http",
+        "http://marquez:5000/api/v1/lineage",
+    )
+    cwd = tmp_path / "cwd"
+    (cwd / "openlineage.yml").write_text("transport:\n  type: console\n")
+    from_yml = LineageConfig.from_observability(
+        ObservabilityConfig(lineage_namespace="sales"), environ=empty_home, cwd=cwd
+    )
+    assert (from_yml.transport, from_yml.namespace) == ("console", "sales")
+
+
 def test_every_problem_is_named_once_and_the_key_never_shows(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -45,6 +45,20 @@ Future = make("future", api="1.7")
 NextMajor = make("next_major", api="2.0")
 Sick = make("sick", healthy=False)
 Hangs = make("hangs", hang=True)
+
+from floe_orchestrator_contract import HealthState, HealthStatus
+
+class Degraded(PluginMetadata):
+    name = "degraded"
+    version = "1.0.0"
+    floe_api_version = "1.0"
+    def health_check(self, timeout=None):
+        harness.CALLS.append(f"health timeout={timeout}")
+        return HealthStatus(HealthState.DEGRADED, "pool low", {"pool": 2})
+
+class Down(Degraded):
+    def health_check(self, timeout=None):
+        return HealthStatus(HealthState.UNHEALTHY, "webserver refused")
 """
 
 ENTRY_POINTS = {
@@ -54,6 +68,8 @@ ENTRY_POINTS = {
     "next_major": "fake_floe_plugins:NextMajor",
     "sick": "fake_floe_plugins:Sick",
     "hangs": "fake_floe_plugins:Hangs",
+    "degraded": "fake_floe_plugins:Degraded",
+    "down": "fake_floe_plugins:Down",
 }
 
 
@@ -109,7 +125,7 @@ def test_unknown_plugin_error_names_the_installed_ones(registry: PluginRegistry)
         registry.get("airflow")
     message = str(caught.value)
     assert "'airflow'" in message
-    assert "available: alpha, beta, future, hangs, next_major, sick" in message
+    assert "available: alpha, beta, degraded, down, future, hangs, next_major, sick" in message
     assert isinstance(caught.value, LookupError)
 
 
@@ -136,6 +152,20 @@ def test_health_checks_report_and_a_hang_is_cut_off(registry: PluginRegistry) ->
     hung = registry.health_check("hangs", timeout=0.2)
     assert not hung.success
     assert "timed out after 0.2s" in hung.message
+
+
+def test_floes_health_status_is_read_and_the_timeout_passed_on(registry: PluginRegistry) -> None:
+    degraded = registry.health_check("degraded", timeout=0.3)
+    assert degraded.success
+    assert degraded.message == "plugin 'degraded' is degraded: pool low"
+    assert degraded.warnings == ["pool low"]
+    assert CALLS == ["health timeout=0.3"]
+    down = registry.health_check("down")
+    assert not down.success
+    assert (down.message, down.errors) == (
+        "plugin 'down' is unhealthy: webserver refused",
+        ["webserver refused"],
+    )
 
 
 @pytest.mark.parametrize(

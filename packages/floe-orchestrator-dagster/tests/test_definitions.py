@@ -116,11 +116,19 @@ def test_artifacts_as_model_path_or_dict_give_the_same_assets(
 ) -> None:
     plugin = DagsterOrchestratorPlugin(dbt_project_dir=greenhouse)
     path = greenhouse / "compiled_artifacts.json"
+    given = (artifacts, CompiledArtifacts.from_file(path), path, str(path), path.read_text())
     keysets = [
-        set(plugin.create_definitions(a).resolve_asset_graph().get_all_asset_keys())
-        for a in (artifacts, CompiledArtifacts.from_file(path), path)
+        set(plugin.create_definitions(a).resolve_asset_graph().get_all_asset_keys()) for a in given
     ]
-    assert keysets[0] == keysets[1] == keysets[2]
+    assert all(keys == keysets[0] for keys in keysets)
+    with pytest.raises(ContractValidationError) as caught:
+        plugin.create_definitions("compiled_artifacts.jsn")
+    assert str(caught.value).endswith(
+        "'compiled_artifacts.jsn' is neither a file (no such file) nor JSON text (it does not "
+        "start with '{') (allowed: the path of compiled_artifacts.json, its JSON text, or a dict)"
+    )
+    with pytest.raises(ContractValidationError, match=r"\(root\): not valid JSON"):
+        plugin.create_definitions('{"version": ')
 
 
 def test_create_assets_from_transforms_uses_the_configured_project(greenhouse: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from floe_orchestrator_contract import HealthState
 from floe_orchestrator_dagster import DagsterOrchestratorPlugin
 
 from ._servers import dagster_webserver, graphql
@@ -67,4 +68,8 @@ def test_validate_connection_recognizes_dagster(webserver: str) -> None:
     assert result.success, result.message
     assert result.message.startswith("Dagster 1.")
     assert result.errors == []
-    assert DagsterOrchestratorPlugin(dagster_url=webserver).health_check() is True
+    status = DagsterOrchestratorPlugin(dagster_url=webserver).health_check(timeout=5.0)
+    assert status.state is HealthState.HEALTHY, status.message
+    assert status.message == result.message
+    assert status.details["dagster_url"] == webserver
+    assert 0 <= status.details["response_time_ms"] < 5000

@@ -9,7 +9,7 @@ from ._manifest import (
     load_manifest,
     transforms_from_manifest,
 )
-from ._profiles import DBT_RESOURCE_KEY, dbt_resources
+from ._profiles import DBT_RESOURCE_KEY, dbt_resources, target_for_compute
 
 __all__ = [
     "DBT_RESOURCE_KEY",
@@ -20,5 +20,6 @@ __all__ = [
     "enrich_transforms",
     "ensure_manifest",
     "load_manifest",
+    "target_for_compute",
     "transforms_from_manifest",
 ]

@@ -11,21 +11,28 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from floe_orchestrator_contract import ContractValidationError, TransformConfig
+from floe_orchestrator_contract import ArtifactsWarning, ContractValidationError, TransformConfig
 
 from ._execution import CheckTarget, RunPlan, run_selection
 from ._graph import ProjectGraph, resolve_through_ephemerals
 from ._index import DbtColumn, DbtNode, ManifestIndex, read_index
 from ._manifest import ensure_manifest
-from ._profiles import DBT_RESOURCE_KEY, ProfilesInfo, project_settings, resolve_profiles
-from ._validation import collect_problems
+from ._profiles import (
+    DBT_RESOURCE_KEY,
+    ProfilesInfo,
+    project_settings,
+    resolve_profiles,
+    route_compute,
+)
+from ._validation import collect_problems, dependency_differences
 
 __all__ = ["create_assets_from_transforms"]
 
@@ -45,6 +52,7 @@ def create_assets_from_transforms(
     manifest: Mapping[str, Any] | None = None,
     name: str | None = None,
     op_tags: Mapping[str, str] | None = None,
+    compute_plugins: Collection[str] = (),
 ) -> list[dg.AssetsDefinition]:
     """Dagster assets that run the dbt project at ``project_dir``, one asset per transform.
 
@@ -56,40 +64,52 @@ def create_assets_from_transforms(
     produced or refreshed by ``dbt parse`` when missing or stale (:func:`ensure_manifest`).
     ``profiles`` is a profiles.yml mapping (e.g. ``CompiledArtifacts.dbt_profiles``); without it
     ``profiles_dir`` or dbt's own search finds the profile. Each model runs under the target named
-    by its ``compute``, else ``default_compute``, else the profile's default target. ``op_tags``
-    go on the step that runs dbt (e.g. the ``dagster-k8s/config`` tag sizing its pod).
+    by its ``compute``, else ``default_compute``, else the profile's default target; a compute
+    that is no target names a compute plugin (``compute_plugins``, floe's ``plugins.compute.type``)
+    and runs under the profile's target for this environment (see :func:`route_compute`).
+    ``op_tags`` go on the step that runs dbt (e.g. the ``dagster-k8s/config`` tag sizing its pod).
 
-    Raises ``ContractValidationError`` listing every problem (contract rules, unknown compute
-    targets, manifest mismatches) before anything is built.
+    dbt's refs decide the graph; a declared ``depends_on`` that disagrees with them is reported
+    in one :class:`~floe_orchestrator_contract.ArtifactsWarning`. Raises
+    ``ContractValidationError`` listing every problem (contract rules, computes with no target,
+    manifest mismatches) before anything is built.
     """
     project = Path(project_dir).resolve()
     settings = project_settings(project)
     info = resolve_profiles(project, settings, profiles=profiles, profiles_dir=profiles_dir)
-    blocking = [*info.problems]
-    if info.targets is not None and default_compute and default_compute not in info.targets:
-        blocking.append("default_compute")
-    if manifest is None and manifest_path is None and blocking:
+    default_target, unroutable = route_compute(info, default_compute, compute_plugins)
+    if manifest is None and manifest_path is None and (info.problems or unroutable):
         # dbt cannot parse with this profile: report what can be judged without a manifest.
         raise ContractValidationError(
-            "invalid transforms", collect_problems(transforms, None, info, default_compute)
+            "invalid transforms",
+            collect_problems(transforms, None, info, default_compute, compute_plugins),
         )
     if manifest is not None:
         index = ManifestIndex.from_manifest(manifest)
     else:
         if manifest_path is None:
             manifest_path = ensure_manifest(
-                project, profiles=profiles, profiles_dir=profiles_dir, target=default_compute
+                project, profiles=profiles, profiles_dir=profiles_dir, target=default_target
             )
         index = read_index(manifest_path)
-    problems = collect_problems(transforms, index, info, default_compute)
+    problems = collect_problems(transforms, index, info, default_compute, compute_plugins)
     if problems:
         raise ContractValidationError("invalid transforms", problems)
+    differences = dependency_differences(transforms, index)
+    if differences:
+        warnings.warn(
+            f"depends_on of {len(differences)} model(s) disagrees with the refs in their dbt "
+            f"SQL; dbt's refs decide the order: {'; '.join(differences)}",
+            ArtifactsWarning,
+            stacklevel=2,
+        )
     target_path = str(settings.get("target-path") or "target")
     return _build(
         transforms,
         index=index,
         info=info,
         default_compute=default_compute,
+        compute_plugins=compute_plugins,
         name=name,
         target_path=target_path,
         op_tags=op_tags,
@@ -99,11 +119,10 @@ def create_assets_from_transforms(
 class _Model:
     """A transform with what dbt knows filled in (as ``enrich_transforms``, without copies)."""
 
-    __slots__ = ("compute", "depends_on", "materialization", "meta", "path", "schema", "tags")
+    __slots__ = ("compute", "materialization", "meta", "path", "schema", "tags")
 
     def __init__(self, transform: TransformConfig, node: DbtNode) -> None:
         self.compute = transform.compute
-        self.depends_on = transform.depends_on
         self.tags = transform.tags
         self.path = transform.path or node.path
         self.schema = transform.schema_name or node.schema
@@ -123,33 +142,33 @@ def _build(
     name: str | None,
     target_path: str,
     op_tags: Mapping[str, str] | None = None,
+    compute_plugins: Collection[str] = (),
 ) -> list[dg.AssetsDefinition]:
-    fallback = default_compute or info.default_target
     by_name = {t.name: _Model(t, index.models[t.name]) for t in transforms}
     ephemeral = [n for n, m in by_name.items() if m.materialization == "ephemeral"]
     sources = {uid: dg.AssetKey([s.source_name, s.name]) for uid, s in index.sources.items()}
 
-    # Upstreams of every node by name: transforms' depends_on, plus what only dbt knows
-    # (seeds, snapshots, sources) from the manifest.
+    # Upstreams of every node by name, as dbt's refs say (models, seeds, snapshots, sources).
     direct: dict[str, list[str]] = {}
     for other in index.others.values():
         direct[other.name] = _manifest_parents(other, index, sources)
-    for model_name, model in by_name.items():
-        node = index.models[model_name]
-        extra = [p for p in _manifest_parents(node, index, sources) if p not in by_name]
-        direct[model_name] = list(dict.fromkeys([*model.depends_on, *extra]))
+    for model_name in by_name:
+        direct[model_name] = _manifest_parents(index.models[model_name], index, sources)
     source_names = {_source_ref(key): key for key in sources.values()}
     upstream = resolve_through_ephemerals(direct, ephemeral) if ephemeral else direct
 
     skipped = set(ephemeral)
     nodes = {n: index.others[n] for n in index.others}
     nodes.update((n, index.models[n]) for n in by_name if n not in skipped)
+    # floe's compute names a compute plugin; the graph runs dbt targets (validated routable).
     compute: dict[str, str | None] = {
-        n: (by_name[n].compute if n in by_name else None) or fallback for n in nodes
+        n: (by_name[n].compute if n in by_name else None) or default_compute for n in nodes
     }
+    routes = {c: route_compute(info, c, compute_plugins)[0] for c in set(compute.values())}
+    target = {n: routes[c] for n, c in compute.items()}
     keys = {n: dg.AssetKey([n]) for n in nodes}
     graph = ProjectGraph(
-        upstream={n: [u for u in upstream[n] if u in keys] for n in nodes}, compute=compute
+        upstream={n: [u for u in upstream[n] if u in keys] for n in nodes}, compute=target
     )
 
     adapters = info.targets or {}
@@ -165,7 +184,8 @@ def _build(
                 key=keys[node_name],
                 deps=deps,
                 compute=compute[node_name],
-                adapter=adapters.get(compute[node_name] or "") or index.adapter_type,
+                target=target[node_name],
+                adapter=adapters.get(target[node_name] or "") or index.adapter_type,
                 table_name=tables[node_name],
             )
         )
@@ -304,13 +324,15 @@ def _spec(
     key: dg.AssetKey,
     deps: list[dg.AssetKey],
     compute: str | None,
+    target: str | None,
     adapter: str,
     table_name: str,
 ) -> dg.AssetSpec:
     schema = model.schema if model else node.schema
     meta = model.meta if model else node.meta
     metadata: dict[str, Any] = {
-        "floe/compute": compute or "",
+        "floe/compute": compute or target or "",
+        "dbt/target": target or "",
         "floe/schema": schema,
         "floe/materialization": model.materialization if model else node.materialization,
         "floe/path": model.path if model else node.path,

@@ -3,14 +3,22 @@
 A profiles mapping handed over in memory (``CompiledArtifacts.dbt_profiles``) is written to a
 private ``profiles.yml`` (mode 0600) under the project's ``target/`` folder, because dbt only
 reads profiles from files. It may hold credentials: it is never logged, and only its hash is kept.
+
+floe keys that mapping by product name (``customer-360``) while ``dbt_project.yml`` names the
+profile as dbt allows (``customer_360``): a profile whose name differs only in case and
+punctuation is handed to dbt under the name dbt asks for. floe's targets are environments
+(``dev``) and a model's ``compute`` names a compute plugin (``duckdb``): :func:`route_compute`
+turns a compute into the target it runs under.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +27,20 @@ import yaml
 
 from floe_orchestrator_contract import ContractValidationError
 
-__all__ = ["DBT_RESOURCE_KEY", "ProfilesInfo", "dbt_resources", "project_settings"]
+__all__ = [
+    "DBT_RESOURCE_KEY",
+    "ProfilesInfo",
+    "dbt_resources",
+    "project_settings",
+    "route_compute",
+    "target_for_compute",
+]
+
+logger = logging.getLogger(__name__)
 
 DBT_RESOURCE_KEY = "dbt"
 PROFILES_FILE = "profiles.yml"
+_PUNCTUATION = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,7 @@ def resolve_profiles(
     """
     name = str(settings.get("profile") or settings.get("name") or "")
     if profiles is not None:
+        profiles = _under_dbt_name(profiles, name)
         directory: Path | None = write_profiles(project, settings, profiles)
         content: Any = profiles
         where = "profiles"
@@ -125,6 +144,80 @@ def resolve_profiles(
         default_target=str(default) if default and "{{" not in str(default) else None,
         fingerprint=_digest(profile),
     )
+
+
+def _under_dbt_name(profiles: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """``profiles`` with the profile floe keyed by product name also under dbt's name for it."""
+    if name in profiles:
+        return profiles
+    wanted = _PUNCTUATION.sub("_", name.lower()).strip("_")
+    matches = [
+        key
+        for key in profiles
+        if isinstance(key, str) and _PUNCTUATION.sub("_", key.lower()).strip("_") == wanted
+    ]
+    if len(matches) != 1:
+        return profiles
+    logger.debug("dbt profile %r is the artifacts' profile %r", name, matches[0])
+    return {**profiles, name: profiles[matches[0]]}
+
+
+def route_compute(
+    info: ProfilesInfo, compute: str | None, compute_plugins: Collection[str] = ()
+) -> tuple[str | None, str | None]:
+    """``(target, problem)``: the dbt target ``compute`` runs under, or why there is none.
+
+    A compute that names a target of the profile is that target (several targets per product,
+    as the greenhouse example has). Otherwise it names a compute plugin (floe's meaning: a
+    ``plugins.compute.type`` or ``transforms.default_compute``, listed in ``compute_plugins``,
+    or a dbt adapter type): it runs under the profile's target for this environment (its
+    default target) when that target's adapter is the plugin's, else under the one target of
+    that adapter. No compute means the environment's target. ``None`` as the target leaves the
+    choice to dbt (a templated default target); without a profiles file nothing is mapped.
+    """
+    targets = info.targets
+    if not compute or targets is None or compute in targets:
+        return (compute or info.default_target), None
+    environment = info.default_target
+    same_adapter = [target for target, adapter in targets.items() if adapter == compute]
+    if environment is not None and environment in same_adapter:
+        return environment, None
+    if len(same_adapter) == 1 or (not same_adapter and compute in compute_plugins):
+        return (same_adapter[0] if same_adapter else environment), None
+    listed = ", ".join(targets)
+    if same_adapter:
+        return None, (
+            f"compute {compute!r} matches targets {', '.join(same_adapter)} of dbt profile "
+            f"{info.profile_name!r} and none is its default target (allowed: a target name: "
+            f"{listed})"
+        )
+    plugins = ", ".join(sorted(set(compute_plugins))) or "none"
+    return None, (
+        f"compute {compute!r} is neither a target of dbt profile {info.profile_name!r} nor a "
+        f"compute plugin of the product (allowed: targets {listed}; compute plugins {plugins})"
+    )
+
+
+def target_for_compute(
+    project_dir: str | os.PathLike[str],
+    compute: str | None,
+    *,
+    profiles: Mapping[str, Any] | None = None,
+    profiles_dir: str | os.PathLike[str] | None = None,
+    compute_plugins: Collection[str] = (),
+) -> str | None:
+    """The dbt target ``compute`` runs under in the project at ``project_dir`` (see
+    :func:`route_compute`); raises ``ContractValidationError`` when there is none."""
+    project = Path(project_dir).resolve()
+    info = resolve_profiles(
+        project, project_settings(project), profiles=profiles, profiles_dir=profiles_dir
+    )
+    if info.problems:
+        raise ContractValidationError("invalid dbt profiles", info.problems)
+    target, problem = route_compute(info, compute, compute_plugins)
+    if problem:
+        raise ContractValidationError("invalid compute", [f"compute: {problem}"])
+    return target
 
 
 def _digest(value: Any) -> str:

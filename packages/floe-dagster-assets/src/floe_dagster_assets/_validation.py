@@ -1,12 +1,14 @@
 """Every problem with a set of transforms, against the contract's rules, dbt's manifest and profile.
 
 Nothing is built until this list is empty; it is raised as one ``ContractValidationError``.
+A declared ``depends_on`` is not a problem: dbt's refs decide the graph, and where the two
+disagree :func:`dependency_differences` lists how, for one warning.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from floe_orchestrator_contract import (
     TransformConfig,
@@ -16,9 +18,11 @@ from floe_orchestrator_contract import (
 )
 
 from ._index import ManifestIndex
-from ._profiles import ProfilesInfo
+from ._profiles import ProfilesInfo, route_compute
 
-__all__ = ["collect_problems"]
+__all__ = ["collect_problems", "dependency_differences"]
+
+_REFABLE = frozenset({"model", "seed", "snapshot"})
 
 # Dagster's rule for definition tag keys (dagster._core.definitions.utils).
 _TAG_KEY = re.compile(r"^([A-Za-z0-9_.-]{1,63}/)?[A-Za-z0-9_.-]{1,63}$")
@@ -30,6 +34,7 @@ def collect_problems(
     index: ManifestIndex | None,
     profiles: ProfilesInfo | None,
     default_compute: str | None,
+    compute_plugins: Collection[str] = (),
 ) -> list[str]:
     problems: list[str] = []
     for position, transform in enumerate(transforms):
@@ -43,35 +48,33 @@ def collect_problems(
                 problems.append(
                     f"{where}.tags: {tag!r} cannot be a Dagster tag (allowed: {_TAG_RULE})"
                 )
-    external = index.external_names() if index is not None else []
-    problems += check_dependency_graph(
-        [t.name for t in transforms], [t.depends_on for t in transforms], external=external
-    )
+    # Names only: dependencies are dbt's to decide (see dependency_differences).
+    problems += check_dependency_graph([t.name for t in transforms], [[] for _ in transforms])
     if profiles is not None:
         problems += list(profiles.problems)
-        problems += _compute_problems(transforms, profiles, default_compute)
+        problems += _compute_problems(transforms, profiles, default_compute, compute_plugins)
     if index is not None:
         problems += _manifest_problems(transforms, index)
     return problems
 
 
 def _compute_problems(
-    transforms: Sequence[TransformConfig], profiles: ProfilesInfo, default_compute: str | None
+    transforms: Sequence[TransformConfig],
+    profiles: ProfilesInfo,
+    default_compute: str | None,
+    compute_plugins: Collection[str],
 ) -> list[str]:
-    if profiles.targets is None:
-        return []  # no profiles file yet: dbt itself will judge the targets at run time
-    allowed = ", ".join(profiles.targets)
-    rule = f"a target of dbt profile {profiles.profile_name!r}: {allowed}"
     problems = []
-    if default_compute is not None and default_compute not in profiles.targets:
-        problems.append(f"default_compute: {default_compute!r} is not a target (allowed: {rule})")
+    if default_compute is not None:
+        _, problem = route_compute(profiles, default_compute, compute_plugins)
+        if problem:
+            problems.append(f"default_compute: {problem}")
     for position, transform in enumerate(transforms):
-        compute = transform.compute
-        if compute and compute not in profiles.targets:
-            problems.append(
-                f"transforms[{position}].compute: {transform.name!r} runs on {compute!r}, "
-                f"which is not a target (allowed: {rule})"
-            )
+        if not transform.compute:
+            continue
+        _, problem = route_compute(profiles, transform.compute, compute_plugins)
+        if problem:
+            problems.append(f"transforms[{position}].compute: {transform.name!r}: {problem}")
     return problems
 
 
@@ -89,19 +92,6 @@ def _manifest_problems(transforms: Sequence[TransformConfig], index: ManifestInd
                     "(allowed: the name of a model in the dbt manifest)"
                 )
             continue
-        declared = sorted({d for d in transform.depends_on if d in index.models})
-        actual = sorted(
-            {
-                parent.name
-                for uid in node.parents
-                if (parent := index.by_uid.get(uid)) is not None and parent.resource_type == "model"
-            }
-        )
-        if declared != actual:
-            problems.append(
-                f"{where}.depends_on: {transform.name!r} depends on {declared} but its dbt model "
-                f"refs {actual} (allowed: the models dbt's manifest says it depends on)"
-            )
         if transform.materialization not in ("table", node.materialization):
             problems.append(
                 f"{where}.materialization: {transform.name!r} says {transform.materialization!r} "
@@ -124,3 +114,31 @@ def _manifest_problems(transforms: Sequence[TransformConfig], index: ManifestInd
                 "enabled model; add a transform or disable the model in dbt)"
             )
     return problems
+
+
+def dependency_differences(
+    transforms: Sequence[TransformConfig], index: ManifestIndex
+) -> list[str]:
+    """How each declared ``depends_on`` differs from what the model's dbt SQL refs.
+
+    floe's ``depends_on`` lists models: a model dbt refs and the transform omits is a
+    difference, a seed or snapshot it omits is not; a name it declares that dbt does not ref (as
+    a model, seed or snapshot) is. A transform declaring nothing is not compared (floe copies
+    ``depends_on`` from floe.yaml, where it is optional); nor is one without a dbt model (that is
+    a problem of its own).
+    """
+    lines = []
+    for transform in transforms:
+        node = index.models.get(transform.name) if isinstance(transform.name, str) else None
+        declared = set(transform.depends_on)
+        if node is None or not declared:
+            continue
+        parents = [p for uid in node.parents if (p := index.by_uid.get(uid)) is not None]
+        refs = {p.name for p in parents if p.resource_type in _REFABLE}
+        extra = sorted(declared - refs)
+        missing = sorted({p.name for p in parents if p.resource_type == "model"} - declared)
+        parts = [f"declares {extra} that dbt does not ref"] if extra else []
+        parts += [f"omits {missing} that dbt refs"] if missing else []
+        if parts:
+            lines.append(f"{transform.name!r} {' and '.join(parts)}")
+    return lines

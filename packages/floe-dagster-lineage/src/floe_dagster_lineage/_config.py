@@ -120,8 +120,10 @@ class LineageConfig:
     ) -> LineageConfig:
         """Settings from floe's ``ObservabilityConfig``, else from OpenLineage's standard ones.
 
-        With ``observability``: its switch, namespace, transport and endpoint; an ``http`` endpoint
-        falls back to ``OPENLINEAGE_URL``, and the API key always comes from
+        With ``observability``: its switch, namespace, transport and endpoint (an endpoint alone
+        means ``http``; neither, as floe 0.8+ may write, leaves the place to OpenLineage's own
+        settings below, in the artifacts' namespace); an ``http`` endpoint falls back to
+        ``OPENLINEAGE_URL``, and the API key always comes from
         ``OPENLINEAGE_API_KEY`` (artifacts carry no secrets). Without it: ``OPENLINEAGE_CONFIG`` or
         ``openlineage.yml`` (current directory, then ``~/.openlineage/``), then ``OPENLINEAGE_URL``
         / ``OPENLINEAGE_ENDPOINT`` / ``OPENLINEAGE_API_KEY``; the namespace from
@@ -135,7 +137,7 @@ class LineageConfig:
             logger.debug("OpenLineage disabled by OPENLINEAGE_DISABLED")
             return cls.disabled(namespace)
         api_key = env.get("OPENLINEAGE_API_KEY") or None
-        if observability is not None:
+        if observability is not None and _says_where(observability):
             return _from_observability(cls, observability, env, api_key)
         from_file = _from_openlineage_yml(cls, env, cwd, namespace, api_key)
         if from_file is not None:
@@ -162,7 +164,7 @@ def _from_observability(
     if not observability.lineage:
         logger.debug("lineage switched off in the compiled artifacts")
         return cls.disabled(namespace)
-    transport = observability.lineage_transport
+    transport = observability.lineage_transport or "http"  # an endpoint without a transport
     endpoint = observability.lineage_endpoint
     if transport == "http":
         endpoint = endpoint or env.get("OPENLINEAGE_URL") or None
@@ -171,6 +173,16 @@ def _from_observability(
             return cls.disabled(namespace)
         endpoint = _join_endpoint(endpoint, env.get("OPENLINEAGE_ENDPOINT"))
     return cls(namespace=namespace, transport=transport, endpoint=endpoint, api_key=api_key)
+
+
+def _says_where(observability: ObservabilityConfig) -> bool:
+    """Whether the artifacts decide where events go; floe 0.8+ may leave transport and endpoint
+    unset, and then OpenLineage's own settings do (in the artifacts' namespace)."""
+    return (
+        not observability.lineage
+        or observability.lineage_transport is not None
+        or bool(observability.lineage_endpoint)
+    )
 
 
 def _from_openlineage_yml(

@@ -15,14 +15,29 @@ from ._plugin import OrchestratorPlugin, PluginMetadata
 if TYPE_CHECKING:
     from ._artifacts import (
         ARTIFACTS_VERSION,
+        BatchSpanProcessorConfig,
         CompilationMetadata,
         CompiledArtifacts,
+        DefaultSchedule,
         DeploymentMode,
+        EnforcementResultSummary,
+        LoggingConfig,
+        ManifestRef,
         ObservabilityConfig,
+        OrchestratorConfig,
+        OrchestratorPluginRef,
+        PluginRef,
         ProductIdentity,
+        QualityCheck,
+        ResolvedGovernance,
         ResolvedModel,
+        ResolvedPlugins,
         ResolvedTransforms,
+        ResourceAttributes,
+        SamplingConfig,
         ScheduleSpec,
+        TelemetryAuth,
+        TelemetryConfig,
     )
     from ._documents import (
         MAX_JSON_DEPTH,
@@ -30,7 +45,12 @@ if TYPE_CHECKING:
         parse_json_document,
         read_json_file,
     )
-    from ._entities import Dataset, ResourceSpec, TransformConfig, ValidationResult
+    from ._entities import (
+        Dataset,
+        ResourceSpec,
+        TransformConfig,
+        ValidationResult,
+    )
     from ._observer import (
         ColumnInfo,
         ColumnLineage,
@@ -42,6 +62,15 @@ if TYPE_CHECKING:
         RunContext,
         RunObserver,
         Warehouse,
+    )
+    from ._plugin_values import (
+        HealthState,
+        HealthStatus,
+        RunState,
+        seed_call_datasets,
+    )
+    from ._redact import (
+        redact,
     )
     from ._registry import (
         FLOE_API_VERSION,
@@ -67,29 +96,60 @@ if TYPE_CHECKING:
         validate_transforms,
         validate_workload_size,
     )
+    from ._versions import (
+        ARTIFACTS_VERSION_HISTORY,
+        ArtifactsWarning,
+        classify_version,
+    )
 
-# The module each name is imported from on first use (each module's ``__all__``).
+# The module each name is imported from on first use.
 _LAZY = {
     **dict.fromkeys(
         (
             "ARTIFACTS_VERSION",
+            "BatchSpanProcessorConfig",
             "CompilationMetadata",
             "CompiledArtifacts",
+            "DefaultSchedule",
             "DeploymentMode",
+            "EnforcementResultSummary",
+            "LoggingConfig",
+            "ManifestRef",
             "ObservabilityConfig",
+            "OrchestratorConfig",
+            "OrchestratorPluginRef",
+            "PluginRef",
             "ProductIdentity",
+            "QualityCheck",
+            "ResolvedGovernance",
             "ResolvedModel",
+            "ResolvedPlugins",
             "ResolvedTransforms",
+            "ResourceAttributes",
+            "SamplingConfig",
             "ScheduleSpec",
+            "TelemetryAuth",
+            "TelemetryConfig",
         ),
         "_artifacts",
     ),
     **dict.fromkeys(
-        ("MAX_JSON_DEPTH", "check_json_document", "parse_json_document", "read_json_file"),
+        (
+            "MAX_JSON_DEPTH",
+            "check_json_document",
+            "parse_json_document",
+            "read_json_file",
+        ),
         "_documents",
     ),
     **dict.fromkeys(
-        ("Dataset", "ResourceSpec", "TransformConfig", "ValidationResult"), "_entities"
+        (
+            "Dataset",
+            "ResourceSpec",
+            "TransformConfig",
+            "ValidationResult",
+        ),
+        "_entities",
     ),
     **dict.fromkeys(
         (
@@ -105,6 +165,19 @@ _LAZY = {
             "Warehouse",
         ),
         "_observer",
+    ),
+    **dict.fromkeys(
+        (
+            "HealthState",
+            "HealthStatus",
+            "RunState",
+            "seed_call_datasets",
+        ),
+        "_plugin_values",
+    ),
+    **dict.fromkeys(
+        ("redact",),
+        "_redact",
     ),
     **dict.fromkeys(
         (
@@ -136,6 +209,14 @@ _LAZY = {
         ),
         "_validation",
     ),
+    **dict.fromkeys(
+        (
+            "ARTIFACTS_VERSION_HISTORY",
+            "ArtifactsWarning",
+            "classify_version",
+        ),
+        "_versions",
+    ),
 }
 
 
@@ -154,11 +235,14 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ARTIFACTS_VERSION",
+    "ARTIFACTS_VERSION_HISTORY",
     "FLOE_API_VERSION",
     "MATERIALIZATIONS",
     "MAX_JSON_DEPTH",
     "ORCHESTRATOR_GROUP",
     "WORKLOAD_SIZES",
+    "ArtifactsWarning",
+    "BatchSpanProcessorConfig",
     "ColumnInfo",
     "ColumnLineage",
     "CompilationMetadata",
@@ -166,27 +250,44 @@ __all__ = [
     "ContractValidationError",
     "DataTestOutcome",
     "Dataset",
+    "DefaultSchedule",
     "DeploymentMode",
+    "EnforcementResultSummary",
+    "HealthState",
+    "HealthStatus",
+    "LoggingConfig",
+    "ManifestRef",
     "NodeResult",
     "NodeRun",
     "NodeStatus",
     "ObservabilityConfig",
+    "OrchestratorConfig",
     "OrchestratorPlugin",
+    "OrchestratorPluginRef",
     "PluginError",
     "PluginIncompatibleError",
     "PluginInfo",
     "PluginMetadata",
     "PluginNotFoundError",
+    "PluginRef",
     "PluginRegistry",
     "PluginState",
     "ProductIdentity",
+    "QualityCheck",
     "Relation",
+    "ResolvedGovernance",
     "ResolvedModel",
+    "ResolvedPlugins",
     "ResolvedTransforms",
+    "ResourceAttributes",
     "ResourceSpec",
     "RunContext",
     "RunObserver",
+    "RunState",
+    "SamplingConfig",
     "ScheduleSpec",
+    "TelemetryAuth",
+    "TelemetryConfig",
     "TransformConfig",
     "ValidationResult",
     "Warehouse",
@@ -196,11 +297,14 @@ __all__ = [
     "check_materialization",
     "check_transform_name",
     "check_workload_size",
+    "classify_version",
     "clip_text",
     "find_cycles",
     "is_api_compatible",
     "parse_json_document",
     "read_json_file",
+    "redact",
+    "seed_call_datasets",
     "validate_transforms",
     "validate_workload_size",
 ]

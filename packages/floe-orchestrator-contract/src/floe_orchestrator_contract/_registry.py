@@ -15,6 +15,7 @@ from importlib.metadata import EntryPoint, entry_points
 
 from ._entities import ValidationResult
 from ._plugin import PluginMetadata
+from ._plugin_values import HealthState, HealthStatus
 
 __all__ = [
     "FLOE_API_VERSION",
@@ -164,14 +165,18 @@ class PluginRegistry:
         return plugin
 
     def health_check(self, name: str, timeout: float | None = None) -> ValidationResult:
-        """Run the plugin's ``health_check()``; a hang is cut off after ``timeout`` seconds."""
+        """Run the plugin's ``health_check``; a hang is cut off after ``timeout`` seconds.
+
+        floe's ``HealthStatus`` and the seed's bool are both read: healthy and degraded succeed
+        (degraded with a warning), unhealthy fails with the plugin's message.
+        """
         plugin = self.get(name)
         limit = self.health_timeout if timeout is None else timeout
-        outcome: list[bool | BaseException] = []
+        outcome: list[HealthStatus | BaseException] = []
 
         def run() -> None:
             try:
-                outcome.append(bool(plugin.health_check()))
+                outcome.append(_health_status(plugin, limit))
             except BaseException as error:  # reported below, never raised in the thread
                 outcome.append(error)
 
@@ -191,8 +196,14 @@ class PluginRegistry:
                 message=f"plugin {name!r}: health check raised {type(result).__name__}",
                 errors=[str(result)],
             )
+        said = f": {result.message}" if result.message else ""
         return ValidationResult(
-            success=result, message=f"plugin {name!r} is {'healthy' if result else 'unhealthy'}"
+            success=bool(result),
+            message=f"plugin {name!r} is {result.state.value}{said}",
+            errors=[result.message] if not result and result.message else [],
+            warnings=[result.message]
+            if result.state is HealthState.DEGRADED and result.message
+            else [],
         )
 
     def shutdown(self) -> None:
@@ -220,3 +231,18 @@ def _info(entry: EntryPoint) -> PluginInfo:
         distribution=dist.metadata["Name"] if dist is not None else None,
         version=dist.version if dist is not None else None,
     )
+
+
+def _health_status(plugin: PluginMetadata, timeout: float) -> HealthStatus:
+    """The plugin's health as floe's ``HealthStatus``, whichever shape the plugin answers in."""
+    import inspect
+
+    check = plugin.health_check
+    try:
+        takes_timeout = "timeout" in inspect.signature(check).parameters
+    except (TypeError, ValueError):
+        takes_timeout = False
+    result: object = check(timeout=timeout) if takes_timeout else check()
+    if isinstance(result, HealthStatus):
+        return result
+    return HealthStatus(HealthState.HEALTHY if result else HealthState.UNHEALTHY)

@@ -1,36 +1,55 @@
-"""``DagsterOrchestratorPlugin``: the seed's orchestrator, composed from the capability packages.
+"""``DagsterOrchestratorPlugin``: floe's orchestrator, composed from the capability packages.
 
-Importing this module (what floe's discovery does) costs almost nothing: dagster, dagster-dbt and
-openlineage are imported inside the methods that need them, never at module import.
+Importing this module (what floe's discovery does) costs almost nothing: dagster, dagster-dbt,
+openlineage and pydantic are imported inside the methods that need them, never at module import.
+Every member floe-core calls is here: the seed's seven operations, and ``tracer_name``,
+``get_config_schema``/``configure``, ``dependencies``, ``health_check(timeout)``, floe's
+``emit_lineage_event``, ``get_lineage_emitter``, ``sensor_definition`` and
+``generate_entry_point_code``.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from floe_orchestrator_contract import OrchestratorPlugin
 
 from .__about__ import __version__
+from ._entry_point import write_entry_point
 from ._settings import PluginSettings
 
 if TYPE_CHECKING:
+    import uuid
+
     from dagster import AssetsDefinition, Definitions, LoggerDefinition
+    from pydantic import BaseModel
 
     from floe_dagster_lineage import LineageConfig, LineageEmitter
     from floe_dagster_schedules import ScheduleBook
     from floe_orchestrator_contract import (
         CompiledArtifacts,
         Dataset,
+        HealthStatus,
         ResourceSpec,
+        RunState,
         TransformConfig,
         ValidationResult,
     )
 
-__all__ = ["IMAGE_APP_DIR", "DagsterOrchestratorPlugin"]
+__all__ = ["IMAGE_APP_DIR", "TRACER_NAME", "DagsterOrchestratorPlugin"]
+
+# The OpenTelemetry tracer name floe's instrumentation audit reads (floe's own Dagster plugin
+# reports "floe.orchestrator.dagster" too, so dashboards keep their name).
+TRACER_NAME = "floe.orchestrator.dagster"
+# floe's bounds for a health check's timeout (its conformance tests: 0.1 s to 10 s).
+_HEALTH_TIMEOUT_RANGE = (0.1, 10.0)
+_TERMINAL = frozenset({"COMPLETE", "FAIL", "ABORT"})
 
 # Where the user-code image holds the dbt project and compiled_artifacts.json (Helm values).
 IMAGE_APP_DIR = "/opt/dagster/app"
@@ -83,19 +102,23 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         image: str | None = None,
         lineage: LineageConfig | None = None,
     ) -> None:
-        self.settings = PluginSettings.resolve(
-            dbt_project_dir=dbt_project_dir,
-            dbt_profiles_dir=dbt_profiles_dir,
-            dagster_url=dagster_url,
-            dagster_token=dagster_token,
-            dagster_headers=dagster_headers,
-            verify_tls=verify_tls,
-            connection_timeout=connection_timeout,
-            workload_size=workload_size,
-            image=image,
-        )
+        super().__init__()
+        self._keywords: dict[str, Any] = {
+            "dbt_project_dir": dbt_project_dir,
+            "dbt_profiles_dir": dbt_profiles_dir,
+            "dagster_url": dagster_url,
+            "dagster_token": dagster_token,
+            "dagster_headers": dagster_headers,
+            "verify_tls": verify_tls,
+            "connection_timeout": connection_timeout,
+            "workload_size": workload_size,
+            "image": image,
+        }
+        self.settings = PluginSettings.resolve(**self._keywords)
         self._lineage_config = lineage
         self._emitter: LineageEmitter | None = None
+        self._namespaced: dict[str, LineageEmitter] = {}
+        self._open_runs: dict[tuple[str, str], uuid.UUID] = {}
         self._schedules: ScheduleBook | None = None
         self._lock = threading.Lock()
 
@@ -116,19 +139,86 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
     def description(self) -> str:
         return "Dagster orchestrator for floe pipelines"
 
+    @property
+    def tracer_name(self) -> str:
+        return TRACER_NAME
+
+    @property
+    def dependencies(self) -> list[str]:
+        """None: the compute, catalog and lineage plugins are read from the artifacts."""
+        return []
+
     def __repr__(self) -> str:
         return f"DagsterOrchestratorPlugin(version={self.version!r}, settings={self.settings!r})"
 
+    # -- configuration ---------------------------------------------------------------------
+    def get_config_schema(self) -> type[BaseModel]:
+        """:class:`~floe_orchestrator_dagster.DagsterPluginConfig`, what floe validates with."""
+        from ._config import DagsterPluginConfig
+
+        return DagsterPluginConfig
+
+    def configure(self, config: BaseModel | Mapping[str, Any] | None) -> None:
+        """Apply floe's validated configuration (a dict is validated first); ``None`` goes back
+        to the constructor's settings. Settings it leaves unset keep the constructor's value."""
+        from ._config import DagsterPluginConfig
+
+        if config is not None and not isinstance(config, DagsterPluginConfig):
+            raw = config.model_dump() if hasattr(config, "model_dump") else dict(config)
+            config = DagsterPluginConfig.model_validate(raw)
+        keywords = dict(self._keywords)
+        if config is not None:
+            for name in config.model_fields_set & keywords.keys():
+                value = getattr(config, name)
+                if name == "dagster_token" and value is not None:
+                    value = value.get_secret_value()
+                keywords[name] = value
+        self.settings = PluginSettings.resolve(**keywords)
+        super().configure(config)
+
     # -- lifecycle -------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Deliver queued lineage events (bounded) and stop the sender."""
+        """Deliver queued lineage events (bounded) and stop the senders."""
         with self._lock:
-            emitter, self._emitter = self._emitter, None
-        if emitter is not None:
+            emitters = [e for e in (self._emitter, *self._namespaced.values()) if e is not None]
+            self._emitter = None
+            self._namespaced.clear()
+            self._open_runs.clear()
+        for emitter in emitters:
             emitter.close()
 
-    def health_check(self) -> bool:
-        return self.validate_connection().success
+    def health_check(self, timeout: float | None = None) -> HealthStatus:
+        """Whether the Dagster webserver answers, as floe's ``HealthStatus``.
+
+        ``timeout`` (0.1 to 10 seconds; default ``connection_timeout``) bounds the whole check.
+        ``details`` holds ``dagster_url``, ``response_time_ms`` and ``checked_at``; a failure is
+        reported as unhealthy with the reason, never raised.
+        """
+        low, high = _HEALTH_TIMEOUT_RANGE
+        if timeout is not None and not low <= timeout <= high:
+            raise ValueError(
+                f"timeout: {timeout!r} seconds is out of range (allowed: {low:g} to {high:g})"
+            )
+        from floe_orchestrator_contract import HealthState, HealthStatus
+
+        from ._connection import check_dagster_connection
+
+        started = time.perf_counter()
+        result = check_dagster_connection(
+            self.settings.dagster_url,
+            headers=self.settings.request_headers(),
+            verify_tls=self.settings.verify_tls,
+            deadline=self.settings.connection_timeout if timeout is None else timeout,
+        )
+        details: dict[str, Any] = {
+            "dagster_url": self.settings.dagster_url,
+            "response_time_ms": round((time.perf_counter() - started) * 1000, 1),
+            "checked_at": datetime.now(timezone.utc),
+        }
+        if result.errors:
+            details["errors"] = list(result.errors)
+        state = HealthState.HEALTHY if result.success else HealthState.UNHEALTHY
+        return HealthStatus(state=state, message=result.message, details=details)
 
     # -- definitions -----------------------------------------------------------------------
     def create_definitions(
@@ -139,9 +229,10 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
     ) -> Definitions:
         """Validate ``artifacts``, then build Definitions: assets, dbt, schedules, lineage.
 
-        ``artifacts`` is the compiled artifacts as a dict (the seed's call), a
-        ``CompiledArtifacts``, a JSON string or the path of ``compiled_artifacts.json``. Zero
-        models give empty Definitions. ``loggers`` are extra Dagster loggers to add.
+        ``artifacts`` is the compiled artifacts as a dict (what floe passes), a
+        ``CompiledArtifacts``, the path of ``compiled_artifacts.json`` (a ``Path``, or a ``str``
+        naming an existing file) or JSON text. Zero models give empty Definitions. ``loggers``
+        are extra Dagster loggers to add.
         """
         from ._definitions import build_definitions
 
@@ -216,38 +307,88 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         )
 
     # -- lineage ---------------------------------------------------------------------------
-    def emit_lineage_event(
+    def emit_lineage_event(  # noqa: PLR0917 - floe's signature, positional as floe calls it
         self,
-        event_type: str,
-        job: str,
-        inputs: Sequence[Dataset],
-        outputs: Sequence[Dataset],
-        *,
-        run_id: str | None = None,
-        error: BaseException | str | None = None,
-        job_facets: Mapping[str, Any] | None = None,
+        event_type: RunState | str,
+        job_name: str,
+        job_namespace: str | Sequence[Any] | None = None,
+        run_id: uuid.UUID | str | Sequence[Any] | None = None,
+        inputs: Sequence[Any] | None = None,
+        outputs: Sequence[Any] | None = None,
         run_facets: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Queue an OpenLineage event; never blocks and never raises for delivery problems."""
-        self._lineage_emitter().emit(
-            event_type,
-            job,
-            inputs,
-            outputs,
-            run_id=run_id,
+        job_facets: Mapping[str, Any] | None = None,
+        producer: str | None = None,
+        *,
+        error: BaseException | str | None = None,
+    ) -> uuid.UUID:
+        """Queue an OpenLineage event; return its run id. Never blocks, never raises for
+        delivery problems (bad arguments raise, naming each).
+
+        floe's signature, and the seed's ``emit_lineage_event(type, job, inputs, outputs)``.
+        Without ``run_id`` a START opens a run of ``job_name`` and the next COMPLETE, FAIL or
+        ABORT of that job closes it with the same id. ``job_namespace`` defaults to the lineage
+        namespace (the artifacts' ``lineage_namespace`` or ``OPENLINEAGE_NAMESPACE``).
+        ``inputs``/``outputs`` take floe's ``LineageDataset`` or the seed's ``Dataset``.
+        ``producer`` is accepted for floe's signature; events name this plugin as producer, a
+        URI as OpenLineage requires.
+        """
+        from floe_orchestrator_contract import RunState, seed_call_datasets
+
+        job_namespace, run_id, inputs, outputs = seed_call_datasets(
+            job_namespace, run_id, inputs, outputs
+        )
+        kind = str(event_type.value if isinstance(event_type, RunState) else event_type)
+        emitter = self._lineage_emitter(job_namespace if isinstance(job_namespace, str) else None)
+        chosen = self._run_id_for(kind.upper(), job_name, emitter.config.namespace, run_id)
+        emitter.emit(
+            kind,
+            job_name,
+            _datasets(inputs),
+            _datasets(outputs),
+            run_id=str(chosen),
             error=error,
             job_facets=job_facets,
             run_facets=run_facets,
         )
+        return chosen
 
-    def _lineage_emitter(self) -> LineageEmitter:
+    def _run_id_for(self, kind: str, job: str, namespace: str, given: object) -> uuid.UUID:
+        import uuid  # here, not at module import: it brings platform, and discovery pays that
+
+        key = (namespace, job)
+        with self._lock:
+            if given is not None:
+                chosen = _as_uuid(given)
+                if kind in _TERMINAL and self._open_runs.get(key) == chosen:
+                    del self._open_runs[key]
+            elif kind == "START":
+                chosen = self._open_runs[key] = uuid.uuid4()
+            elif kind in _TERMINAL:
+                chosen = self._open_runs.pop(key) if key in self._open_runs else uuid.uuid4()
+            else:
+                chosen = self._open_runs.get(key) or uuid.uuid4()
+            return chosen
+
+    def get_lineage_emitter(self) -> LineageEmitter:
+        """The emitter behind :meth:`emit_lineage_event` (floe-dagster-lineage's)."""
+        return self._lineage_emitter()
+
+    def _lineage_emitter(self, namespace: str | None = None) -> LineageEmitter:
         with self._lock:
             if self._emitter is None:
                 from floe_dagster_lineage import LineageConfig, LineageEmitter
 
                 config = self._lineage_config or LineageConfig.from_observability(None)
                 self._emitter = LineageEmitter(config)
-            return self._emitter
+            if namespace is None or namespace == self._emitter.config.namespace:
+                return self._emitter
+            emitter = self._namespaced.get(namespace)
+            if emitter is None:
+                from floe_dagster_lineage import LineageEmitter
+
+                config = self._emitter.config.with_changes(namespace=namespace)
+                emitter = self._namespaced[namespace] = LineageEmitter(config)
+            return emitter
 
     # -- schedules -------------------------------------------------------------------------
     def schedule_job(self, job_name: str, cron: str, timezone: str) -> None:
@@ -261,3 +402,61 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 
                 self._schedules = ScheduleBook()
             return self._schedules
+
+    def sensor_definition(self) -> Any | None:
+        """None: runs start from schedules and the UI; this plugin defines no sensor."""
+        return None
+
+    # -- code generation -------------------------------------------------------------------
+    def generate_entry_point_code(
+        self,
+        product_name: str,
+        output_dir: str,
+        *,
+        lineage_enabled: bool = False,
+        iceberg_enabled: bool = False,
+    ) -> str:
+        """Write ``definitions.py`` into ``output_dir``: it loads the product beside it
+        (``compiled_artifacts.json``, and the dbt project there or one folder up) through
+        :func:`floe_orchestrator_dagster.loader.load_product_definitions`. Returns its path.
+
+        Lineage follows the artifacts at load time, so ``lineage_enabled`` changes nothing in
+        the file; ``iceberg_enabled`` is logged as not supported (dbt writes to its target).
+        """
+        # Imported here: logging costs discovery (which imports this module) a few milliseconds.
+        import logging
+
+        logger = logging.getLogger(__name__)
+        if iceberg_enabled:
+            logger.warning(
+                "%s: Iceberg export (plugins.catalog + plugins.storage) is not run by this "
+                "plugin; dbt writes to its own target",
+                product_name,
+            )
+        path = write_entry_point(product_name, Path(output_dir), plugin_version=__version__)
+        logger.info("wrote %s (lineage %s)", path, "on" if lineage_enabled else "per artifacts")
+        return str(path)
+
+
+def _datasets(values: Sequence[Any] | None) -> list[Any]:
+    """floe's ``LineageDataset`` (anything with namespace, name, facets) as seed ``Dataset``s;
+    anything else is passed on for the emitter to reject by name."""
+    out: list[Any] = []
+    for value in values or []:
+        namespace, name = getattr(value, "namespace", None), getattr(value, "name", None)
+        if isinstance(value, Dataset) or not (isinstance(namespace, str) and isinstance(name, str)):
+            out.append(value)
+        else:
+            out.append(Dataset(namespace, name, dict(getattr(value, "facets", None) or {})))
+    return out
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    import uuid
+
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValueError(f"run_id: {value!r} is not a UUID (allowed: a UUID or None)") from None
