@@ -441,6 +441,8 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 def _datasets(values: Sequence[Any] | None) -> list[Any]:
     """floe's ``LineageDataset`` (anything with namespace, name, facets) as seed ``Dataset``s;
     anything else is passed on for the emitter to reject by name."""
+    from floe_orchestrator_contract import Dataset
+
     out: list[Any] = []
     for value in values or []:
         namespace, name = getattr(value, "namespace", None), getattr(value, "name", None)
