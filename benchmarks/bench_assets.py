@@ -1,16 +1,18 @@
 """Time to a Definitions with its implicit job resolved, for dbt projects of 500 to 20,000 models.
 
-Three ways over the same synthetic manifest, each case in a fresh interpreter (imports and the
-manifest load are not timed; building the assets, the Definitions and the job are):
+A quick scale check with no ``dbt parse`` (the goals are measured on real projects by
+bench_load.py). Three ways over the same synthetic manifest, each case in a fresh interpreter
+(imports and reading the manifest's file are not timed; building the assets, the Definitions and
+the job are):
 
-- floor: a bare Dagster ``multi_asset`` over AssetSpecs with the same keys, deps, groups, kinds
-  and metadata, built in a plain loop: what any asset layer must at least cost;
+- floor: a bare Dagster ``multi_asset`` (default options) over AssetSpecs with the same keys,
+  deps, groups, kinds and metadata, built in a plain loop: what any asset layer must at least
+  cost;
 - floe: ``floe_dagster_assets.create_assets_from_transforms`` (validation, manifest cross-check,
   metadata, compute routing included);
 - dagster-dbt: ``@dbt_assets`` on the same manifest (the peer), "crashed: <error>" where it fails.
 
-Peak memory is the process's peak RSS growth over the RSS just before the timed part. Goal: floe
-within 1.3x of the floor at 5,000 models.
+Peak memory is the process's peak RSS growth over the RSS just before the timed part.
 
     python benchmarks/bench_assets.py [--quick] [--repeat N] [--json results.json]
 """
@@ -36,7 +38,6 @@ from _assets_manifest import PROFILES, edges, make_project, synthetic_manifest, 
 IMPLEMENTATIONS = ("floor", "floe", "dagster-dbt")
 SIZES = (500, 5_000, 20_000)
 SHAPES = ("shallow", "deep")
-GOAL = 1.3
 GOAL_SIZE = 5_000
 TIMEOUT_S = 900
 
@@ -95,7 +96,7 @@ def worker(implementation: str, manifest_path: Path, project: Path) -> dict[str,
                     )
                 )
 
-            @dg.multi_asset(specs=specs, can_subset=True, name="floor")
+            @dg.multi_asset(specs=specs, name="floor")
             def floor(context):  # type: ignore[no-untyped-def]  # Dagster reads hints
                 raise NotImplementedError
 
@@ -234,14 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     worst = max((r["floe"]["seconds"] / r["floor"]["seconds"] for r in goal_rows), default=None)
     if worst is not None:
-        verdict = "meets" if worst <= GOAL else "MISSES"
-        print(
-            f"\nfloe at {GOAL_SIZE:,} models: {worst:.2f}x the floor at worst "
-            f"({verdict} the {GOAL}x goal)"
-        )
+        print(f"\nfloe at {GOAL_SIZE:,} models: {worst:.2f}x the floor at worst")
     if args.json:
         args.json.write_text(
-            json.dumps({"rows": rows, "goal": GOAL, "worst_ratio_at_goal_size": worst}, indent=2)
+            json.dumps({"rows": rows, "worst_ratio_at_goal_size": worst}, indent=2)
         )
     return 0
 

@@ -1,8 +1,17 @@
 """Plugin discovery cost: entry-point load + instantiate + read name/version, in a fresh process.
 
-floe lists and loads plugins often, so this must stay far below the cost of importing Dagster.
-Each case runs in a fresh interpreter (what floe pays on every CLI call); the bare interpreter
-start is measured in the same run, interleaved, and subtracted. Goal: <= 50 ms (spec: 500 ms).
+floe lists and loads plugins often (every CLI call), so what the plugin adds to floe's own
+entry-point scan must stay small. Each case runs in a fresh interpreter; interleaved, medians:
+
+- bare interpreter: ``python -c pass``;
+- entry-point scan (the baseline): ``importlib.metadata.entry_points(group="floe.orchestrators")``,
+  what floe pays before any plugin is touched (it grows with the number of installed
+  distributions);
+- discovery: the scan, then ``ep.load()()`` and reading ``name`` and ``version`` (and a check that
+  nothing heavy was imported);
+- ``import dagster`` and ``import dagster_dbt``, for scale.
+
+Goal: discovery costs at most 10 ms more than the scan.
 
     python benchmarks/bench_discovery.py [--repeat N] [--json results.json]
 """
@@ -17,12 +26,15 @@ import sys
 import time
 from pathlib import Path
 
+SCAN = (
+    "from importlib.metadata import entry_points\n"
+    "ep = next(e for e in entry_points(group='floe.orchestrators') if e.name == 'dagster')\n"
+)
 CASES = {
     "bare interpreter": "pass",
+    "entry-point scan": SCAN,
     "discover + load + instantiate": (
-        "from importlib.metadata import entry_points\n"
-        "ep = next(e for e in entry_points(group='floe.orchestrators') if e.name == 'dagster')\n"
-        "plugin = ep.load()()\n"
+        SCAN + "plugin = ep.load()()\n"
         "assert plugin.name == 'dagster' and plugin.version\n"
         "import sys\n"
         "heavy = [m for m in ('dagster', 'dagster_dbt', 'openlineage', 'dbt')"
@@ -32,7 +44,7 @@ CASES = {
     "import dagster": "import dagster",
     "import dagster_dbt": "import dagster_dbt",
 }
-GOAL_MS = 50.0
+GOAL_MS = 10.0
 
 
 def _time(code: str) -> float:
@@ -53,13 +65,14 @@ def measure(repeat: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--quick", action="store_true", help="5 repetitions")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     medians = measure(5 if args.quick else args.repeat)
     bare = medians["bare interpreter"]
-    discovery = medians["discover + load + instantiate"] - bare
+    scan = medians["entry-point scan"] - bare
+    discovery = medians["discover + load + instantiate"] - medians["entry-point scan"]
     dagster = medians["import dagster"] - bare
     dagster_dbt = medians["import dagster_dbt"] - bare
     print(f"{'case (fresh process, median)':<38}{'total ms':>10}{'minus bare ms':>15}")
@@ -67,20 +80,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<38}{value:>10.1f}{value - bare:>15.1f}")
     verdict = "meets" if discovery <= GOAL_MS else "MISSES"
     print(
-        f"\ndiscovery costs {discovery:.1f} ms over a bare interpreter "
-        f"({verdict} the {GOAL_MS:g} ms goal); that is {discovery / dagster:.2f}x "
-        f"`import dagster` ({dagster:.0f} ms) and "
-        f"{discovery / dagster_dbt:.2f}x `import dagster_dbt` ({dagster_dbt:.0f} ms)"
+        f"\nloading the plugin costs {discovery:.1f} ms beyond floe's entry-point scan "
+        f"({scan:.1f} ms): {verdict} the {GOAL_MS:g} ms goal; `import dagster` would be "
+        f"{dagster:.0f} ms, `import dagster_dbt` {dagster_dbt:.0f} ms"
     )
     if args.json:
         args.json.write_text(
             json.dumps(
                 {
                     "medians_ms": medians,
-                    "discovery_ms": discovery,
+                    "scan_ms": scan,
+                    "discovery_beyond_scan_ms": discovery,
                     "import_dagster_ms": dagster,
                     "import_dagster_dbt_ms": dagster_dbt,
-                    "ratio_vs_import_dagster": discovery / dagster,
                     "goal_ms": GOAL_MS,
                     "meets_goal": discovery <= GOAL_MS,
                 },

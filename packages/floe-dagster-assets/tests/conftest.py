@@ -173,6 +173,21 @@ def greenhouse(parsed_greenhouse: Path, tmp_path: Path) -> Greenhouse:
     return Greenhouse(project, load_artifacts(project))
 
 
+@pytest.fixture
+def copy_greenhouse(tmp_path: Path) -> Callable[[Greenhouse], Greenhouse]:
+    """Copies of a greenhouse project with its manifest, dbt's parse state and its data."""
+
+    def copy(source: Greenhouse) -> Greenhouse:
+        destination = tmp_path / f"copy{len(list(tmp_path.iterdir()))}" / "greenhouse"
+        project = copy_project(source.project, destination, keep_target=True)
+        copied = Greenhouse(project, load_artifacts(project))
+        if source.database.exists():
+            shutil.copy2(source.database, copied.database)
+        return copied
+
+    return copy
+
+
 @pytest.fixture(scope="session")
 def greenhouse_copy(
     parsed_greenhouse: Path, tmp_path_factory: pytest.TempPathFactory

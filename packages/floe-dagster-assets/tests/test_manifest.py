@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from floe_dagster_assets import (
     load_manifest,
     transforms_from_manifest,
 )
-from floe_orchestrator_contract import TransformConfig
+from floe_dagster_assets._index import ManifestIndex
+from floe_orchestrator_contract import ContractValidationError, TransformConfig
 
 
 def test_an_up_to_date_manifest_is_reused_and_a_changed_model_is_reparsed(greenhouse: Any) -> None:
@@ -65,3 +67,40 @@ def test_enrichment_fills_what_compiled_artifacts_lack(parsed_greenhouse: Path) 
     assert enriched.meta == {"owner": "growers", "tier": "gold"}
     assert (enriched.compute, enriched.tags) == ("duckdb", ["x"])
     assert given.meta == {"tier": "gold"}  # the input is not modified
+
+
+def test_a_repeated_load_reads_the_cached_index_never_the_manifest(greenhouse: Any) -> None:
+    first = greenhouse.create_assets()
+    manifest = greenhouse.project / "target" / "manifest.json"
+    assert (manifest.parent / "floe_manifest_index.json").is_file()
+    stat = manifest.stat()
+    # Same size and modification time, but no longer JSON: only a load that parses it can fail.
+    manifest.write_bytes(b"x" * stat.st_size)
+    os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = greenhouse.create_assets()
+    assert [sorted(a.specs, key=str) for a in again] == [sorted(a.specs, key=str) for a in first]
+    # Rewritten (a new modification time, as any dbt command gives it): read again, and refused.
+    os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(ContractValidationError, match="not valid JSON"):
+        greenhouse.create_assets(manifest_path=manifest)
+
+
+def test_the_cached_index_holds_everything_the_manifest_gave(parsed_greenhouse: Path) -> None:
+    manifest = load_manifest(parsed_greenhouse / "target" / "manifest.json")
+    index = ManifestIndex.from_manifest(manifest)
+    # Every kind of entry is covered: sources, tests, seeds and snapshots.
+    assert index.sources
+    assert index.tests
+    assert index.others
+    cached = json.loads(json.dumps(index.to_json()))
+    assert ManifestIndex.from_json(cached) == index
+
+
+def test_touching_the_project_without_changing_it_does_not_reparse(greenhouse: Any) -> None:
+    profiles = greenhouse.artifacts.dbt_profiles
+    path = ensure_manifest(greenhouse.project, profiles=profiles, target="duckdb")
+    before = path.stat().st_mtime_ns
+    for model in (greenhouse.project / "models").rglob("*.sql"):
+        model.touch()  # as a checkout or a copy into an image does
+    assert ensure_manifest(greenhouse.project, profiles=profiles, target="duckdb") == path
+    assert path.stat().st_mtime_ns == before  # the contents decided: dbt parse did not run

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -216,3 +218,31 @@ def test_resources_pinning_a_target_are_refused(greenhouse: Any) -> None:
         "pins dbt target 'duckdb_heavy'" in failure.step_failure_data.user_failure_data.description
     )
     assert greenhouse.tables() == {}
+
+
+def _parses(project: Path) -> dict[str, str]:
+    """How dbt parsed in each wave's folder: "partial", or its reason not to."""
+    found = {}
+    for wave in sorted(project.glob("target/floe-*-wave*")):
+        log = (wave / "dbt.log").read_text()
+        reason = re.search(r"Unable to do partial parsing because ([^\"]+)", log)
+        found[wave.name.split("-")[-1]] = reason.group(1) if reason else "partial"
+        assert reason or "PartialParsingEnabled" in log or "PartialParsingSkipParsing" in log
+    return found
+
+
+def test_dbt_reuses_its_parse_in_every_wave_once_a_target_has_run(
+    materialized: Any, copy_greenhouse: Any
+) -> None:
+    greenhouse, _ = materialized
+    # The first run: duckdb (waves 1 and 3) starts from the parse the manifest came from; the
+    # first duckdb_heavy wave had no parse for its --target yet.
+    first = _parses(greenhouse.project)
+    assert first["wave1"] == first["wave3"] == "partial"
+    assert "target have changed" in first["wave2"]
+    # Any later run (a copy, with the data): every wave, both targets, parses partially.
+    again = copy_greenhouse(greenhouse)
+    selection = ["stg_weather", "fct_daily_climate"]  # one model on each target
+    result = again.materialize(again.create_assets(), selection=selection)
+    assert result.success
+    assert _parses(again.project) == {"wave1": "partial", "wave2": "partial"}

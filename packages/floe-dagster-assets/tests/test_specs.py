@@ -57,6 +57,21 @@ def test_seeds_snapshots_and_sources_sit_upstream_of_the_models_that_use_them(
     assert not source.is_executable  # an external asset: dbt reads it, nobody builds it
 
 
+def test_the_step_takes_an_input_per_source_only_and_the_resolved_job_keeps_every_edge(
+    greenhouse: Any,
+) -> None:
+    assets = greenhouse.create_assets()
+    project = next(ad for ad in assets if ad.is_executable)
+    # No input per model another model depends on (Dagster's subset inputs, 4,999 on a
+    # 5,000-model chain): only the dbt source gets one.
+    assert set(project.keys_by_input_name.values()) == {dg.AssetKey(["weather", "daily_weather"])}
+    defs = dg.Definitions(assets=assets, resources=greenhouse.resources())
+    graph = defs.resolve_implicit_global_asset_job_def().asset_layer.asset_graph
+    for spec in project.specs:
+        parents = graph.get(spec.key).parent_keys
+        assert parents == {dep.asset_key for dep in spec.deps}, spec.key
+
+
 def test_metadata_tags_kinds_and_groups_come_from_the_transform_and_dbt(greenhouse: Any) -> None:
     specs = _specs(greenhouse.create_assets())
     harvests = specs["fct_harvests"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,25 @@ def test_discovery_and_instantiation_import_no_heavy_package() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_loading_through_the_entry_point_imports_only_the_plugins_own_modules() -> None:
+    # floe scans the entry points itself; what loading and instantiating the plugin adds to
+    # that must stay this small (benchmarks/bench_discovery.py: within 10 ms). dataclasses,
+    # logging or pydantic would each take most of that budget.
+    code = (
+        "import sys\n"
+        "from importlib.metadata import entry_points\n"
+        "ep = next(e for e in entry_points(group='floe.orchestrators') if e.name == 'dagster')\n"
+        "before = set(sys.modules)\n"
+        "plugin = ep.load()()\n"
+        "assert plugin.name == 'dagster' and plugin.version\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    added = ast.literal_eval(out.stdout.strip())
+    assert [m for m in added if not m.startswith("floe_") and m != "__future__"] == []
+    assert "floe_orchestrator_dagster._plugin" in added
 
 
 def test_keywords_win_over_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -23,14 +23,8 @@ from floe_orchestrator_contract import ArtifactsWarning, ContractValidationError
 
 from ._execution import CheckTarget, RunPlan, run_selection
 from ._graph import ProjectGraph, resolve_through_ephemerals
-from ._manifest import (
-    DbtColumn,
-    DbtNode,
-    ManifestIndex,
-    enrich_transforms,
-    ensure_manifest,
-    load_manifest,
-)
+from ._index import DbtColumn, DbtNode, ManifestIndex, read_index
+from ._manifest import ensure_manifest
 from ._observers import RUN_OBSERVERS_RESOURCE_KEY
 from ._profiles import (
     DBT_RESOURCE_KEY,
@@ -94,13 +88,14 @@ def create_assets_from_transforms(
             "invalid transforms",
             collect_problems(transforms, None, info, default_compute, compute_plugins),
         )
-    if manifest is None:
+    if manifest is not None:
+        index = ManifestIndex.from_manifest(manifest)
+    else:
         if manifest_path is None:
             manifest_path = ensure_manifest(
                 project, profiles=profiles, profiles_dir=profiles_dir, target=default_target
             )
-        manifest = load_manifest(manifest_path)
-    index = ManifestIndex.from_manifest(manifest)
+        index = read_index(manifest_path)
     problems = collect_problems(transforms, index, info, default_compute, compute_plugins)
     if problems:
         raise ContractValidationError("invalid transforms", problems)
@@ -114,7 +109,7 @@ def create_assets_from_transforms(
         )
     target_path = str(settings.get("target-path") or "target")
     return _build(
-        enrich_transforms(transforms, index),
+        transforms,
         index=index,
         info=info,
         default_compute=default_compute,
@@ -126,8 +121,25 @@ def create_assets_from_transforms(
     )
 
 
+class _Model:
+    """A transform with what dbt knows filled in (as ``enrich_transforms``, without copies)."""
+
+    __slots__ = ("compute", "materialization", "meta", "path", "schema", "tags")
+
+    def __init__(self, transform: TransformConfig, node: DbtNode) -> None:
+        self.compute = transform.compute
+        self.tags = transform.tags
+        self.path = transform.path or node.path
+        self.schema = transform.schema_name or node.schema
+        materialization = transform.materialization
+        self.materialization = (
+            node.materialization if materialization == "table" else materialization
+        )
+        self.meta = {**node.meta, **transform.meta} if transform.meta else node.meta
+
+
 def _build(
-    transforms: list[TransformConfig],
+    transforms: Sequence[TransformConfig],
     *,
     index: ManifestIndex,
     info: ProfilesInfo,
@@ -138,35 +150,38 @@ def _build(
     compute_plugins: Collection[str] = (),
     runtime_metadata: bool = True,
 ) -> list[dg.AssetsDefinition]:
-    by_name = {t.name: t for t in transforms}
-    ephemeral = [t.name for t in transforms if t.materialization == "ephemeral"]
+    by_name = {t.name: _Model(t, index.models[t.name]) for t in transforms}
+    ephemeral = [n for n, m in by_name.items() if m.materialization == "ephemeral"]
     sources = {uid: dg.AssetKey([s.source_name, s.name]) for uid, s in index.sources.items()}
 
     # Upstreams of every node by name, as dbt's refs say (models, seeds, snapshots, sources).
     direct: dict[str, list[str]] = {}
     for other in index.others.values():
-        direct[other.name] = _manifest_parents(other, index, sources, by_name)
-    for transform in transforms:
-        node = index.models[transform.name]
-        direct[transform.name] = _manifest_parents(node, index, sources, by_name)
+        direct[other.name] = _manifest_parents(other, index, sources)
+    for model_name in by_name:
+        direct[model_name] = _manifest_parents(index.models[model_name], index, sources)
     source_names = {_source_ref(key): key for key in sources.values()}
-    upstream = resolve_through_ephemerals(direct, ephemeral)
+    upstream = resolve_through_ephemerals(direct, ephemeral) if ephemeral else direct
 
-    executable = [*index.others, *(t.name for t in transforms if t.name not in ephemeral)]
+    skipped = set(ephemeral)
+    nodes = {n: index.others[n] for n in index.others}
+    nodes.update((n, index.models[n]) for n in by_name if n not in skipped)
     # floe's compute names a compute plugin; the graph runs dbt targets (validated routable).
     compute: dict[str, str | None] = {
-        n: (by_name[n].compute if n in by_name else None) or default_compute for n in executable
+        n: (by_name[n].compute if n in by_name else None) or default_compute for n in nodes
     }
-    target = {n: route_compute(info, compute[n], compute_plugins)[0] for n in executable}
-    keys = {n: dg.AssetKey([n]) for n in executable}
+    routes = {c: route_compute(info, c, compute_plugins)[0] for c in set(compute.values())}
+    target = {n: routes[c] for n, c in compute.items()}
+    keys = {n: dg.AssetKey([n]) for n in nodes}
     graph = ProjectGraph(
-        upstream={n: [u for u in upstream[n] if u in keys] for n in executable},
-        compute=target,
+        upstream={n: [u for u in upstream[n] if u in keys] for n in nodes}, compute=target
     )
 
+    adapters = info.targets or {}
+    tables = {n: node.table_name for n, node in nodes.items()}
     specs = []
     for node_name in graph.order:
-        node = index.models.get(node_name) or index.others[node_name]
+        node = nodes[node_name]
         deps = [keys.get(u) or source_names[u] for u in upstream[node_name]]
         specs.append(
             _spec(
@@ -176,19 +191,19 @@ def _build(
                 deps=deps,
                 compute=compute[node_name],
                 target=target[node_name],
-                info=info,
-                index=index,
+                adapter=adapters.get(target[node_name] or "") or index.adapter_type,
+                table_name=tables[node_name],
             )
         )
     check_specs, checks = _checks(index, keys)
     plan = RunPlan(
         graph=graph,
         keys=keys,
-        selectors={n: (index.models.get(n) or index.others[n]).selector for n in executable},
-        kinds={n: (index.models.get(n) or index.others[n]).resource_type for n in executable},
-        node_of_uid={(index.models.get(n) or index.others[n]).unique_id: n for n in executable},
+        selectors={n: node.selector for n, node in nodes.items()},
+        kinds={n: node.resource_type for n, node in nodes.items()},
+        node_of_uid={node.unique_id: n for n, node in nodes.items()},
         checks=checks,
-        tables={n: (index.models.get(n) or index.others[n]).table_name for n in executable},
+        tables=tables,
         target_path=target_path,
         index=index,
         source_keys=sources,
@@ -197,22 +212,16 @@ def _build(
     assets: list[dg.AssetsDefinition] = []
     if specs:
         op_name = name or f"dbt_{_NAME.sub('_', index.project_name or 'project')}"
-
-        @dg.multi_asset(
-            specs=specs,
-            check_specs=check_specs or None,
-            can_subset=True,
-            name=op_name,
-            op_tags=dict(op_tags) if op_tags else None,
-            required_resource_keys={DBT_RESOURCE_KEY, RUN_OBSERVERS_RESOURCE_KEY},
-            description=f"dbt project {index.project_name!r}, one asset per model",
+        assets.append(
+            _project_asset(
+                plan,
+                specs,
+                check_specs,
+                op_name=op_name,
+                op_tags=op_tags,
+                description=f"dbt project {index.project_name!r}, one asset per model",
+            )
         )
-        def _dbt_project(
-            context: AssetExecutionContext,
-        ) -> Iterator[dg.MaterializeResult[Any] | dg.AssetCheckResult]:
-            yield from run_selection(context, plan)
-
-        assets.append(_dbt_project)
     if index.sources:
         assets.append(dg.AssetsDefinition(specs=_source_specs(index, sources, info)))
     logger.debug(
@@ -225,15 +234,86 @@ def _build(
     return assets
 
 
+def _project_asset(
+    plan: RunPlan,
+    specs: list[dg.AssetSpec],
+    check_specs: list[dg.AssetCheckSpec],
+    *,
+    op_name: str,
+    op_tags: Mapping[str, str] | None,
+    description: str,
+) -> dg.AssetsDefinition:
+    """One subsettable multi-asset over ``specs``, whose step runs the selection with dbt.
+
+    Built from an op rather than ``@multi_asset(can_subset=True)``, which gives the op a
+    ``__subset_input__`` ``In`` for every asset that another asset of the same multi-asset
+    depends on (4,999 on a 5,000-model chain, costing about as much as the assets themselves to
+    define and to resolve into a job). Those inputs only order the copies Dagster makes of a
+    multi-asset when a job would otherwise have a cycle through another definition (asset A ->
+    someone's asset -> asset B of the same multi-asset). A dbt model depends only on nodes of
+    this multi-asset and on dbt sources, which are external assets here (never materialized, and
+    Dagster refuses a second definition of their keys), so no such cycle and no copy can arise.
+    Every dependency stays on the specs: the asset graph, lineage and subset selection are
+    unchanged, and the sources keep their inputs.
+    """
+    keys_by_output: dict[str, dg.AssetKey] = {}
+    outs: dict[str, dg.Out] = {}
+    for spec in specs:
+        output = spec.key.to_python_identifier()
+        keys_by_output[output] = spec.key
+        outs[output] = dg.Out(
+            dg.Nothing,
+            is_required=False,
+            description=spec.description,
+            code_version=spec.code_version,
+        )
+    checks_by_output: dict[str, dg.AssetCheckSpec] = {}
+    for check in check_specs:
+        output = _unique(f"{check.asset_key.to_python_identifier()}_{check.name}", outs)
+        checks_by_output[output] = check
+        outs[output] = dg.Out(is_required=False)
+    keys_by_input: dict[str, dg.AssetKey] = {}
+    for key in dict.fromkeys(d.asset_key for spec in specs for d in spec.deps):
+        if key not in plan.node_of_key:
+            keys_by_input[_unique(_NAME.sub("_", "_".join(key.path)), keys_by_input)] = key
+
+    @dg.op(
+        name=op_name,
+        description=description,
+        ins={name: dg.In(dg.Nothing) for name in keys_by_input},
+        out=outs,
+        required_resource_keys={DBT_RESOURCE_KEY, RUN_OBSERVERS_RESOURCE_KEY},
+        tags=dict(op_tags) if op_tags else None,
+    )
+    def _dbt_project(
+        context: AssetExecutionContext,
+    ) -> Iterator[dg.MaterializeResult[Any] | dg.AssetCheckResult]:
+        yield from run_selection(context, plan)
+
+    return dg.AssetsDefinition(
+        node_def=_dbt_project,
+        keys_by_input_name=keys_by_input,
+        keys_by_output_name=keys_by_output,
+        check_specs_by_output_name=checks_by_output or None,
+        can_subset=True,
+        specs=specs,
+    )
+
+
+def _unique(name: str, taken: Mapping[str, Any]) -> str:
+    candidate, suffix = name, 1
+    while candidate in taken:
+        suffix += 1
+        candidate = f"{name}_{suffix}"
+    return candidate
+
+
 def _source_ref(key: dg.AssetKey) -> str:
     return "source:" + ".".join(key.path)
 
 
 def _manifest_parents(
-    node: DbtNode,
-    index: ManifestIndex,
-    sources: Mapping[str, dg.AssetKey],
-    transforms: Mapping[str, TransformConfig],
+    node: DbtNode, index: ManifestIndex, sources: Mapping[str, dg.AssetKey]
 ) -> list[str]:
     """Parent names of ``node`` per dbt: refable nodes by name, sources as ``source:a.b``."""
     parents = []
@@ -248,33 +328,31 @@ def _manifest_parents(
 
 def _spec(
     node: DbtNode,
-    transform: TransformConfig | None,
+    model: _Model | None,
     *,
     key: dg.AssetKey,
     deps: list[dg.AssetKey],
     compute: str | None,
     target: str | None,
-    info: ProfilesInfo,
-    index: ManifestIndex,
+    adapter: str,
+    table_name: str,
 ) -> dg.AssetSpec:
-    schema = transform.schema_name if transform else node.schema
-    materialization = transform.materialization if transform else node.materialization
-    meta = transform.meta if transform else dict(node.meta)
+    schema = model.schema if model else node.schema
+    meta = model.meta if model else node.meta
     metadata: dict[str, Any] = {
         "floe/compute": compute or target or "",
         "dbt/target": target or "",
         "floe/schema": schema,
-        "floe/materialization": materialization,
-        "floe/path": transform.path if transform else node.path,
+        "floe/materialization": model.materialization if model else node.materialization,
+        "floe/path": model.path if model else node.path,
         "dbt/unique_id": node.unique_id,
-        "dagster/table_name": node.table_name,
+        "dagster/table_name": table_name,
     }
     if meta:
         metadata["floe/meta"] = _json_metadata(meta)
     if node.columns:
         metadata["dagster/column_schema"] = _table_schema(node.columns)
-    adapter = (info.targets or {}).get(target or "") or index.adapter_type
-    kinds = {"dbt", *([adapter] if adapter else [])}
+    kinds = {"dbt", adapter} if adapter else {"dbt"}
     if node.resource_type != "model":
         kinds.add(node.resource_type)
     return dg.AssetSpec(
@@ -284,7 +362,7 @@ def _spec(
         metadata=metadata,
         group_name=_NAME.sub("_", schema) or "default",
         code_version=node.checksum or None,
-        tags=dict.fromkeys(transform.tags, "") if transform else None,
+        tags=dict.fromkeys(model.tags, "") if model else None,
         kinds=kinds,
         skippable=True,
     )

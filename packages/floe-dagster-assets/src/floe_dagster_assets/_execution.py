@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 
 from ._graph import ProjectGraph
+from ._invocation import PARTIAL_PARSE_FILE, keep_parse_state, start_dbt
 from ._manifest import ManifestIndex
 from ._observers import RUN_OBSERVERS_RESOURCE_KEY, as_run_observers
 from ._profiles import DBT_RESOURCE_KEY
@@ -179,12 +180,14 @@ def _invoke(
     args = ["build", "--select", " ".join(selectors), "--indirect-selection", "empty"]
     if target:
         args += ["--target", target]
-    target_path = Path(wave.plan.target_path, f"floe-{context.run.run_id[:8]}-wave{label}")
+    target_dir = Path(dbt.project_dir, wave.plan.target_path).resolve()
+    wave_dir = target_dir / f"floe-{context.run.run_id[:8]}-wave{label}"
     context.log.info(f"dbt wave {label}: target {target or '(default)'}, {len(selectors)} node(s)")
-    invocation = dbt.cli(args, raise_on_error=False, target_path=target_path)
+    invocation = start_dbt(dbt, args, target=target, target_dir=target_dir, wave_dir=wave_dir)
     wave.target_dir = Path(invocation.target_path)
     for event in invocation.stream_raw_events():
         yield from wave.observe(event.raw_event)
+    keep_parse_state(wave_dir / PARTIAL_PARSE_FILE, target_dir, target)
     results = _run_results(Path(invocation.target_path))
     # dbt stopped before running anything (a compile or connection error): its own words.
     error = None if results or invocation.is_successful() else str(invocation.get_error())

@@ -1,27 +1,37 @@
-"""dbt manifests: produced when missing, re-parsed when the project changed, read into an index.
+"""dbt manifests: produced when missing, re-parsed when the project changed.
 
 Staleness is decided by a fingerprint (SHA-256) over every project file dbt could read (paths and
 contents, outside ``target/``, ``dbt_packages/``, ``logs/`` and hidden folders) plus the profile
 and target the manifest was parsed with. It is stored beside ``manifest.json``; a differing
-fingerprint means ``dbt parse`` runs again, so an edited model is always seen.
+fingerprint means ``dbt parse`` runs again, so an edited model is always seen. Beside it goes a
+second fingerprint over the files' paths, sizes and modification times: while that one matches,
+no file was touched and nothing needs to be read (a project of 20,000 files is checked in tens
+of milliseconds); when it differs, the contents decide.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from floe_orchestrator_contract import ContractValidationError, TransformConfig
+from floe_orchestrator_contract import TransformConfig
 
+from ._index import (
+    DbtNode,
+    DbtSource,
+    DbtTest,
+    ManifestIndex,
+    read_manifest,
+)
+from ._invocation import PARTIAL_PARSE_FILE, keep_parse_state
 from ._profiles import ProfilesInfo, project_settings, resolve_profiles
 
 __all__ = [
@@ -41,8 +51,8 @@ logger = logging.getLogger(__name__)
 MANIFEST_FILE = "manifest.json"
 FINGERPRINT_FILE = "floe_manifest.sha256"
 _SKIPPED_DIRS = frozenset({"dbt_packages", "dbt_modules", "logs", "__pycache__", "node_modules"})
-_REFABLE = frozenset({"model", "seed", "snapshot"})
 _PARSE_TIMEOUT_S = 900
+_SETTLE_NS = 2_000_000_000
 
 
 class DbtParseError(RuntimeError):
@@ -52,35 +62,7 @@ class DbtParseError(RuntimeError):
 # -- manifest files ------------------------------------------------------------------------
 def load_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a dbt ``manifest.json``; raise one error naming what is wrong with it."""
-    manifest_path = Path(path)
-    try:
-        data = json.loads(manifest_path.read_bytes())
-    except FileNotFoundError:
-        raise ContractValidationError(
-            "invalid dbt manifest",
-            [f"{manifest_path}: no such file (allowed: a manifest.json written by dbt)"],
-        ) from None
-    except json.JSONDecodeError as error:
-        raise ContractValidationError(
-            "invalid dbt manifest", [f"{manifest_path}: not valid JSON: {error}"]
-        ) from None
-    _check_manifest_shape(data, str(manifest_path))
-    return data  # type: ignore[no-any-return]
-
-
-def _check_manifest_shape(data: object, where: str) -> None:
-    if not isinstance(data, dict):
-        raise ContractValidationError(
-            "invalid dbt manifest",
-            [f"{where}: expected a JSON object, got {type(data).__name__}"],
-        )
-    problems = [
-        f"{where}: key {key!r} is missing or not an object (allowed: a manifest written by dbt)"
-        for key in ("metadata", "nodes")
-        if not isinstance(data.get(key), dict)
-    ]
-    if problems:
-        raise ContractValidationError("invalid dbt manifest", problems)
+    return read_manifest(Path(path))
 
 
 def ensure_manifest(
@@ -99,45 +81,105 @@ def ensure_manifest(
     project = Path(project_dir).resolve()
     settings = project_settings(project)
     info = resolve_profiles(project, settings, profiles=profiles, profiles_dir=profiles_dir)
+    # The target the waves pass for models without a compute: parsing with the same --target
+    # lets their dbt reuse this parse (dbt's partial parsing compares the flag, not its value).
+    target = target or info.default_target
     target_dir = project / str(settings.get("target-path") or "target")
     manifest_path = target_dir / MANIFEST_FILE
     fingerprint_path = target_dir / FINGERPRINT_FILE
-    fingerprint = project_fingerprint(project, info, target)
-    if manifest_path.is_file() and fingerprint_path.is_file():
-        if fingerprint_path.read_text().strip() == fingerprint:
-            logger.debug("dbt manifest %s is up to date", manifest_path)
-            return manifest_path
-        logger.info("dbt project %s changed since its manifest was written: re-parsing", project)
+    files = _project_files(project, settings)
+    # What was recorded: the content fingerprint, then the file stats it was computed from.
+    recorded = fingerprint_path.read_text().split() if fingerprint_path.is_file() else []
+    stats = _stats_fingerprint(files, info, target)
+    if manifest_path.is_file() and recorded[1:2] == [stats]:
+        logger.debug("dbt manifest %s is up to date (no project file touched)", manifest_path)
+        return manifest_path
+    fingerprint = _content_fingerprint(project, files, info, target)
+    if manifest_path.is_file() and recorded[:1] == [fingerprint]:
+        logger.debug("dbt manifest %s is up to date", manifest_path)
     else:
-        logger.info("no dbt manifest for %s yet: running dbt parse", project)
-    _run_dbt_parse(project, info, target, target_dir)
-    fingerprint_path.write_text(fingerprint + "\n")
+        if manifest_path.is_file() and recorded:
+            logger.info(
+                "dbt project %s changed since its manifest was written: re-parsing", project
+            )
+        else:
+            logger.info("no dbt manifest for %s yet: running dbt parse", project)
+        _run_dbt_parse(project, info, target, target_dir)
+        keep_parse_state(target_dir / PARTIAL_PARSE_FILE, target_dir, target, copy=True)
+    fingerprint_path.write_text(f"{fingerprint}\n{stats if _settled(files) else ''}\n")
     return manifest_path
 
 
 def project_fingerprint(project: Path, info: ProfilesInfo, target: str | None) -> str:
     """SHA-256 over the project's files and the profile/target dbt would parse with."""
-    digest = hashlib.sha256()
-    digest.update(f"target={target}\nprofile={info.profile_name}\n".encode())
-    digest.update(info.fingerprint.encode())
-    settings = project_settings(project)
-    skipped = {str(settings.get("target-path") or "target"), *_SKIPPED_DIRS}
-    for relative in sorted(_project_files(project, skipped)):
+    files = _project_files(project, project_settings(project))
+    return _content_fingerprint(project, files, info, target)
+
+
+def _content_fingerprint(
+    project: Path, files: list[tuple[str, int, int]], info: ProfilesInfo, target: str | None
+) -> str:
+    digest = _header(info, target)
+    for relative, _, _ in files:
         digest.update(relative.encode() + b"\0")
         digest.update(hashlib.sha256((project / relative).read_bytes()).digest())
     return digest.hexdigest()
 
 
-def _project_files(project: Path, skipped: set[str]) -> Iterator[str]:
-    for root, dirs, files in os.walk(project):
-        dirs[:] = [
-            d
-            for d in dirs
-            if not d.startswith(".") and not (Path(root) == project and d in skipped)
-        ]
-        for name in files:
-            if not name.startswith("."):
-                yield Path(root, name).relative_to(project).as_posix()
+def _stats_fingerprint(
+    files: list[tuple[str, int, int]], info: ProfilesInfo, target: str | None
+) -> str:
+    """Over paths, sizes and modification times: equal means no file was touched since.
+
+    This is what makes an unchanged project cheap to check (one stat per file, nothing read).
+    """
+    digest = _header(info, target)
+    digest.update(repr(files).encode())
+    return digest.hexdigest()
+
+
+def _header(info: ProfilesInfo, target: str | None) -> hashlib._Hash:
+    digest = hashlib.sha256()
+    digest.update(f"target={target}\nprofile={info.profile_name}\n".encode())
+    digest.update(info.fingerprint.encode())
+    return digest
+
+
+def _settled(files: list[tuple[str, int, int]]) -> bool:
+    """Whether every file is older than the file system's clock granularity.
+
+    A file written within the same clock tick as our look at it could change again without its
+    modification time changing; then only its content can tell, next time.
+    """
+    horizon = time.time_ns() - _SETTLE_NS
+    return all(mtime < horizon for _, _, mtime in files)
+
+
+def _project_files(project: Path, settings: Mapping[str, Any]) -> list[tuple[str, int, int]]:
+    """Every file dbt could read, as (relative path, size, mtime_ns), sorted by path.
+
+    Hidden files and folders are left out, and so are dbt's outputs (the target path), installed
+    packages and logs at the project's root.
+    """
+    target_path = str(settings.get("target-path") or "target").strip("/")
+    files = []
+    pending = [(str(project), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                relative = prefix + name
+                if entry.is_dir(follow_symlinks=False):
+                    if relative != target_path and not (not prefix and name in _SKIPPED_DIRS):
+                        pending.append((entry.path, relative + "/"))
+                elif not entry.is_dir():  # a link to a folder is not followed (as os.walk)
+                    stat = entry.stat()
+                    files.append((relative, stat.st_size, stat.st_mtime_ns))
+    files.sort()
+    return files
 
 
 def dbt_executable() -> str:
@@ -184,184 +226,6 @@ def _run_dbt_parse(project: Path, info: ProfilesInfo, target: str | None, target
             f"dbt parse failed for the project at {project} (exit code {completed.returncode}):\n"
             + "\n".join(f"  {line}" for line in errors[:30])
         )
-
-
-# -- the index -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DbtColumn:
-    name: str
-    data_type: str
-    description: str
-
-
-@dataclass(frozen=True)
-class DbtNode:
-    """A model, seed or snapshot of the root project, as the manifest describes it."""
-
-    unique_id: str
-    resource_type: str
-    name: str
-    fqn: tuple[str, ...]
-    path: str
-    schema: str
-    database: str
-    alias: str
-    materialization: str
-    tags: tuple[str, ...]
-    meta: Mapping[str, Any]
-    description: str
-    columns: tuple[DbtColumn, ...]
-    parents: tuple[str, ...]
-    checksum: str
-
-    @property
-    def selector(self) -> str:
-        return "fqn:" + ".".join(self.fqn)
-
-    @property
-    def table_name(self) -> str:
-        return ".".join(p for p in (self.database, self.schema, self.alias) if p)
-
-
-@dataclass(frozen=True)
-class DbtSource:
-    unique_id: str
-    source_name: str
-    name: str
-    schema: str
-    database: str
-    identifier: str
-    description: str
-    columns: tuple[DbtColumn, ...]
-
-    @property
-    def table_name(self) -> str:
-        return ".".join(p for p in (self.database, self.schema, self.identifier) if p)
-
-
-@dataclass(frozen=True)
-class DbtTest:
-    unique_id: str
-    name: str
-    fqn: tuple[str, ...]
-    attached_to: str | None
-    description: str
-    column: str | None = None
-    severity: str = "error"
-    #: A generic test's name (``unique``, ``not_null``, ...), or ``singular`` for a SQL file.
-    test_type: str = "singular"
-
-    @property
-    def selector(self) -> str:
-        return "fqn:" + ".".join(self.fqn)
-
-
-@dataclass
-class ManifestIndex:
-    """What the assets need from a manifest, read once (linear in its size)."""
-
-    project_name: str
-    adapter_type: str
-    models: dict[str, DbtNode] = field(default_factory=dict)
-    others: dict[str, DbtNode] = field(default_factory=dict)
-    sources: dict[str, DbtSource] = field(default_factory=dict)
-    tests: list[DbtTest] = field(default_factory=list)
-    by_uid: dict[str, DbtNode] = field(default_factory=dict)
-
-    @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any]) -> ManifestIndex:
-        _check_manifest_shape(manifest, "manifest")
-        metadata = manifest["metadata"]
-        project = str(metadata.get("project_name") or "")
-        index = cls(project_name=project, adapter_type=str(metadata.get("adapter_type") or ""))
-        tests: list[Mapping[str, Any]] = []
-        for uid, props in manifest["nodes"].items():
-            kind = props.get("resource_type")
-            if kind == "test":
-                tests.append(props)
-                continue
-            if kind not in _REFABLE or (project and props.get("package_name") != project):
-                continue
-            node = _node(uid, props)
-            index.by_uid[uid] = node
-            if kind == "model":
-                index.models[node.name] = node
-            else:
-                index.others[node.name] = node
-        for uid, props in (manifest.get("sources") or {}).items():
-            if project and props.get("package_name") != project:
-                continue
-            index.sources[uid] = DbtSource(
-                unique_id=uid,
-                source_name=str(props.get("source_name", "")),
-                name=str(props.get("name", "")),
-                schema=str(props.get("schema") or ""),
-                database=str(props.get("database") or ""),
-                identifier=str(props.get("identifier") or props.get("name", "")),
-                description=str(props.get("description") or ""),
-                columns=_columns(props),
-            )
-        for props in tests:
-            attached = props.get("attached_node")
-            if not attached:
-                parents = [p for p in _parents(props) if p in index.by_uid]
-                attached = parents[0] if len(parents) == 1 else None
-            index.tests.append(
-                DbtTest(
-                    unique_id=str(props["unique_id"]),
-                    name=str(props.get("name", "")),
-                    fqn=tuple(props.get("fqn") or (props.get("name", ""),)),
-                    attached_to=attached if attached in index.by_uid else None,
-                    description=str(props.get("description") or ""),
-                    column=str(props["column_name"]) if props.get("column_name") else None,
-                    severity=str((props.get("config") or {}).get("severity") or "error").lower(),
-                    test_type=str((props.get("test_metadata") or {}).get("name") or "singular"),
-                )
-            )
-        return index
-
-    def external_names(self) -> list[str]:
-        """Names a transform may depend on besides other transforms: seeds and snapshots."""
-        return list(self.others)
-
-
-def _parents(props: Mapping[str, Any]) -> list[str]:
-    depends_on = props.get("depends_on") or {}
-    return [str(p) for p in depends_on.get("nodes") or ()]
-
-
-def _columns(props: Mapping[str, Any]) -> tuple[DbtColumn, ...]:
-    return tuple(
-        DbtColumn(
-            name=str(column.get("name") or name),
-            data_type=str(column.get("data_type") or ""),
-            description=str(column.get("description") or ""),
-        )
-        for name, column in (props.get("columns") or {}).items()
-    )
-
-
-def _node(uid: str, props: Mapping[str, Any]) -> DbtNode:
-    config = props.get("config") or {}
-    meta = config.get("meta") or props.get("meta") or {}
-    checksum = props.get("checksum") or {}
-    return DbtNode(
-        unique_id=uid,
-        resource_type=str(props["resource_type"]),
-        name=str(props["name"]),
-        fqn=tuple(props.get("fqn") or (props["name"],)),
-        path=str(props.get("original_file_path") or props.get("path") or ""),
-        schema=str(props.get("schema") or ""),
-        database=str(props.get("database") or ""),
-        alias=str(props.get("alias") or props["name"]),
-        materialization=str(config.get("materialized") or props["resource_type"]),
-        tags=tuple(str(t) for t in props.get("tags") or config.get("tags") or ()),
-        meta=dict(meta),
-        description=str(props.get("description") or ""),
-        columns=_columns(props),
-        parents=tuple(_parents(props)),
-        checksum=str(checksum.get("checksum") or "") if isinstance(checksum, dict) else "",
-    )
 
 
 # -- transforms <-> manifest ---------------------------------------------------------------

@@ -17,7 +17,7 @@ from floe_orchestrator_contract import (
     check_transform_name,
 )
 
-from ._manifest import ManifestIndex
+from ._index import ManifestIndex
 from ._profiles import ProfilesInfo, route_compute
 
 __all__ = ["collect_problems", "dependency_differences"]

@@ -4,15 +4,15 @@
 floe-core discovers, configures, audits and drives a plugin through these members; mirroring them
 lets it treat a plugin written against this contract exactly like its own. The seed's earlier
 call shapes keep working where they differ: ``emit_lineage_event`` with four positional
-arguments, and a ``health_check`` result read as a bool.
+arguments, and a ``health_check`` result read as a bool. The values these members exchange
+(``HealthStatus``, ``RunState``, ...) live in ``_plugin_values``: floe imports this module to
+discover every plugin, and those need ``dataclasses``, which costs more than everything here.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,50 +21,9 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from ._entities import Dataset, ResourceSpec, TransformConfig, ValidationResult
+    from ._plugin_values import HealthStatus, RunState
 
-__all__ = [
-    "HealthState",
-    "HealthStatus",
-    "OrchestratorPlugin",
-    "PluginMetadata",
-    "RunState",
-    "seed_call_datasets",
-]
-
-
-class HealthState(Enum):
-    """floe's plugin health states."""
-
-    HEALTHY = "healthy"
-    DEGRADED = "degraded"
-    UNHEALTHY = "unhealthy"
-
-
-@dataclass
-class HealthStatus:
-    """A health check's result: ``state``, a human-readable ``message`` and ``details``.
-
-    ``bool(status)`` is whether the plugin can work now (healthy or degraded), which is what the
-    seed's ``health_check() -> bool`` answered.
-    """
-
-    state: HealthState
-    message: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return self.state is not HealthState.UNHEALTHY
-
-
-class RunState(str, Enum):
-    """OpenLineage run states (floe's ``floe_core.lineage.RunState``)."""
-
-    START = "START"
-    RUNNING = "RUNNING"
-    COMPLETE = "COMPLETE"
-    ABORT = "ABORT"
-    FAIL = "FAIL"
-    OTHER = "OTHER"
+__all__ = ["OrchestratorPlugin", "PluginMetadata"]
 
 
 class PluginMetadata(ABC):
@@ -127,6 +86,8 @@ class PluginMetadata(ABC):
 
     def health_check(self, timeout: float | None = None) -> HealthStatus:
         """Whether the plugin can do its work now; ``timeout`` bounds the check in seconds."""
+        from ._plugin_values import HealthState, HealthStatus
+
         return HealthStatus(state=HealthState.HEALTHY)
 
 
@@ -196,19 +157,3 @@ class OrchestratorPlugin(PluginMetadata):
     ) -> str:
         """Write the orchestrator's entry point for ``product_name`` into ``output_dir``;
         return its path (floe calls this on ``floe platform compile --generate-definitions``)."""
-
-
-def seed_call_datasets(
-    job_namespace: object, run_id: object, inputs: object, outputs: object
-) -> tuple[Any, Any, Any, Any]:
-    """``(job_namespace, run_id, inputs, outputs)`` with the seed's positional call undone.
-
-    ``emit_lineage_event("START", "job", [in], [out])`` puts the datasets where floe's signature
-    has ``job_namespace`` and ``run_id``; a list or tuple there (never a namespace or a run id)
-    moves back to ``inputs``/``outputs``.
-    """
-    if isinstance(job_namespace, (list, tuple)) and inputs is None:
-        job_namespace, inputs = None, job_namespace
-    if isinstance(run_id, (list, tuple)) and outputs is None:
-        run_id, outputs = None, run_id
-    return job_namespace, run_id, inputs, outputs

@@ -14,7 +14,8 @@ from enum import Enum
 from importlib.metadata import EntryPoint, entry_points
 
 from ._entities import ValidationResult
-from ._plugin import HealthState, HealthStatus, PluginMetadata
+from ._plugin import PluginMetadata
+from ._plugin_values import HealthState, HealthStatus
 
 __all__ = [
     "FLOE_API_VERSION",

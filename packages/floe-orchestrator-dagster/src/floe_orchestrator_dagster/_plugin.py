@@ -10,39 +10,36 @@ Every member floe-core calls is here: the seed's seven operations, and ``tracer_
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union, cast
 
-from floe_orchestrator_contract import (
-    Dataset,
-    HealthState,
-    HealthStatus,
-    OrchestratorPlugin,
-    ResourceSpec,
-    RunState,
-    TransformConfig,
-    ValidationResult,
-    seed_call_datasets,
-)
+from floe_orchestrator_contract import OrchestratorPlugin
 
 from .__about__ import __version__
 from ._entry_point import write_entry_point
 from ._settings import PluginSettings
 
 if TYPE_CHECKING:
+    import uuid
+
     from dagster import AssetsDefinition, Definitions, LoggerDefinition
     from pydantic import BaseModel
 
     from floe_dagster_lineage import LineageConfig, LineageEmitter
     from floe_dagster_schedules import ScheduleBook
-    from floe_orchestrator_contract import CompiledArtifacts
+    from floe_orchestrator_contract import (
+        CompiledArtifacts,
+        HealthStatus,
+        ResourceSpec,
+        RunState,
+        TransformConfig,
+        ValidationResult,
+    )
 
 __all__ = ["IMAGE_APP_DIR", "TRACER_NAME", "DagsterOrchestratorPlugin"]
 
@@ -59,10 +56,8 @@ _TERMINAL = frozenset({"COMPLETE", "FAIL", "ABORT"})
 # Where the user-code image holds the dbt project and compiled_artifacts.json (Helm values).
 IMAGE_APP_DIR = "/opt/dagster/app"
 
-logger = logging.getLogger(__name__)
 
-
-class _ResourcePresets(Mapping[str, ResourceSpec]):
+class _ResourcePresets(Mapping[str, "ResourceSpec"]):
     """The seed's ``_RESOURCE_PRESETS``, read from floe-dagster-helm on first use."""
 
     def _presets(self) -> Mapping[str, ResourceSpec]:
@@ -211,6 +206,8 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
             raise ValueError(
                 f"timeout: {timeout!r} seconds is out of range (allowed: {low:g} to {high:g})"
             )
+        from floe_orchestrator_contract import HealthState, HealthStatus
+
         from ._connection import check_dagster_connection
 
         started = time.perf_counter()
@@ -346,6 +343,8 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         ``producer`` is accepted for floe's signature; events name this plugin as producer, a
         URI as OpenLineage requires.
         """
+        from floe_orchestrator_contract import RunState, seed_call_datasets
+
         job_namespace, run_id, inputs, outputs = seed_call_datasets(
             job_namespace, run_id, inputs, outputs
         )
@@ -365,6 +364,8 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         return chosen
 
     def _run_id_for(self, kind: str, job: str, namespace: str, given: object) -> uuid.UUID:
+        import uuid  # here, not at module import: it brings platform, and discovery pays that
+
         key = (namespace, job)
         with self._lock:
             if given is not None:
@@ -433,6 +434,10 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         Lineage follows the artifacts at load time, so ``lineage_enabled`` changes nothing in
         the file; ``iceberg_enabled`` is logged as not supported (dbt writes to its target).
         """
+        # Imported here: logging costs discovery (which imports this module) a few milliseconds.
+        import logging
+
+        logger = logging.getLogger(__name__)
         if iceberg_enabled:
             logger.warning(
                 "%s: Iceberg export (plugins.catalog + plugins.storage) is not run by this "
@@ -455,6 +460,8 @@ def _as_path(artifacts: Any) -> Any:
 def _datasets(values: Sequence[Any] | None) -> list[Any]:
     """floe's ``LineageDataset`` (anything with namespace, name, facets) as seed ``Dataset``s;
     anything else is passed on for the emitter to reject by name."""
+    from floe_orchestrator_contract import Dataset
+
     out: list[Any] = []
     for value in values or []:
         namespace, name = getattr(value, "namespace", None), getattr(value, "name", None)
@@ -466,6 +473,8 @@ def _datasets(values: Sequence[Any] | None) -> list[Any]:
 
 
 def _as_uuid(value: object) -> uuid.UUID:
+    import uuid
+
     if isinstance(value, uuid.UUID):
         return value
     try:

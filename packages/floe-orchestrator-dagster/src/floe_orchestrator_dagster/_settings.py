@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["DEFAULT_DAGSTER_URL", "PluginSettings", "redact_url"]
@@ -14,20 +14,74 @@ DEFAULT_DAGSTER_URL = "http://localhost:3000"
 _FALSE = {"0", "false", "no", "off"}
 
 
-@dataclass(frozen=True, repr=False)
 class PluginSettings:
-    """Resolved settings. Secrets (token, header values, a password in the URL) never appear in
-    ``repr``."""
+    """Resolved settings, immutable. Secrets (token, header values, a password in the URL) never
+    appear in ``repr``.
 
-    dbt_project_dir: Path | None = None
-    dbt_profiles_dir: Path | None = None
-    dagster_url: str = DEFAULT_DAGSTER_URL
-    dagster_token: str | None = None
-    dagster_headers: Mapping[str, str] = field(default_factory=dict)
-    verify_tls: bool | str = True
-    connection_timeout: float = 10.0
-    workload_size: str = "small"
-    image: str | None = None
+    A plain class rather than a dataclass: floe instantiates the plugin on discovery, and
+    ``dataclasses`` alone costs more to import than the rest of discovery.
+    """
+
+    __slots__ = (
+        "connection_timeout",
+        "dagster_headers",
+        "dagster_token",
+        "dagster_url",
+        "dbt_profiles_dir",
+        "dbt_project_dir",
+        "image",
+        "verify_tls",
+        "workload_size",
+    )
+    dbt_project_dir: Path | None
+    dbt_profiles_dir: Path | None
+    dagster_url: str
+    dagster_token: str | None
+    dagster_headers: Mapping[str, str]
+    verify_tls: bool | str
+    connection_timeout: float
+    workload_size: str
+    image: str | None
+
+    def __init__(
+        self,
+        *,
+        dbt_project_dir: Path | None = None,
+        dbt_profiles_dir: Path | None = None,
+        dagster_url: str = DEFAULT_DAGSTER_URL,
+        dagster_token: str | None = None,
+        dagster_headers: Mapping[str, str] | None = None,
+        verify_tls: bool | str = True,
+        connection_timeout: float = 10.0,
+        workload_size: str = "small",
+        image: str | None = None,
+    ) -> None:
+        values = {
+            "dbt_project_dir": dbt_project_dir,
+            "dbt_profiles_dir": dbt_profiles_dir,
+            "dagster_url": dagster_url,
+            "dagster_token": dagster_token,
+            "dagster_headers": dict(dagster_headers or {}),
+            "verify_tls": verify_tls,
+            "connection_timeout": connection_timeout,
+            "workload_size": workload_size,
+            "image": image,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"PluginSettings is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"PluginSettings is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PluginSettings):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable headers: unhashable, as before
 
     @classmethod
     def resolve(
