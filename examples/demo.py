@@ -88,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         contextlib.redirect_stdout(sink),
     ):
         result = job.execute_in_process(
-            # Only the lineage logger: Dagster's console logger would print every event.
-            run_config={"loggers": {"openlineage": {}}},
+            # Only the lineage logger (openlineage_<product>): Dagster's console logger would
+            # print every event.
+            run_config={"loggers": {k: {} for k in defs.loggers if k.startswith("openlineage")}},
             instance=instance,
             raise_on_error=False,
         )

@@ -146,7 +146,7 @@ def test_quality_and_governance_show_on_the_assets(
         if isinstance(assets, dg.AssetsDefinition)
         for spec in assets.specs
     }
-    dim = specs["dim_customers"]
+    dim = specs["customer-360/dim_customers"]
     assert dim.tags["floe/quality_tier"] == "gold"
     assert dim.metadata["floe/quality_tier"] == "gold"
     checks = dim.metadata["floe/quality_checks"].value
@@ -155,8 +155,8 @@ def test_quality_and_governance_show_on_the_assets(
         ("customer_id_unique", "critical"),
     ]
     assert dim.metadata["floe/governance"].value["snapshot_keep_last"] == 10
-    assert specs["stg_orders"].tags["floe/quality_tier"] == "bronze"
-    assert "floe/quality_checks" not in specs["stg_orders"].metadata
+    assert specs["customer-360/stg_orders"].tags["floe/quality_tier"] == "bronze"
+    assert "floe/quality_checks" not in specs["customer-360/stg_orders"].metadata
     assert dim.metadata["dbt/target"] == "dev"
     assert dim.metadata["floe/compute"] == "duckdb"
     warned = [r for r in caplog.records if r.levelname == "WARNING" and "not acted on" in r.message]
@@ -184,8 +184,9 @@ def test_a_disagreeing_depends_on_is_one_warning_and_dbt_decides(executed: dict[
         if isinstance(assets, dg.AssetsDefinition)
         for spec in assets.specs
     }
-    assert deps["dim_customers"] == {"stg_customers", "customer_orders"}
-    assert deps["customer_orders"] == {"stg_orders"}
+    p = "customer-360/"
+    assert deps[p + "dim_customers"] == {p + "stg_customers", p + "customer_orders"}
+    assert deps[p + "customer_orders"] == {p + "stg_orders"}
 
 
 def test_a_real_webserver_serves_the_generated_definitions(
@@ -209,12 +210,12 @@ def test_a_real_webserver_serves_the_generated_definitions(
     }
     nodes = {"/".join(n["assetKey"]["path"]): n for n in payload["data"]["assetNodes"]}
     assert {k for k, n in nodes.items() if n["isMaterializable"]} == {
-        "raw_customers",
-        "raw_orders",
-        "stg_customers",
-        "stg_orders",
-        "customer_orders",
-        "dim_customers",
+        "customer-360/raw_customers",
+        "customer-360/raw_orders",
+        "customer-360/stg_customers",
+        "customer-360/stg_orders",
+        "customer-360/customer_orders",
+        "customer-360/dim_customers",
     }
-    tags = {t["key"]: t["value"] for t in nodes["dim_customers"]["tags"]}
+    tags = {t["key"]: t["value"] for t in nodes["customer-360/dim_customers"]["tags"]}
     assert tags["floe/quality_tier"] == "gold"

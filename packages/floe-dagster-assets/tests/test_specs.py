@@ -85,8 +85,8 @@ def test_metadata_tags_kinds_and_groups_come_from_the_transform_and_dbt(greenhou
     assert _tags(harvests) == {"marts": ""}
     assert harvests.kinds == {"dbt", "duckdb"}
     assert harvests.group_name == "marts"
-    assert harvests.description == (
-        "Harvests with the greenhouse's area, so yields compare across houses."
+    assert (harvests.description or "").startswith(
+        "Harvests with the greenhouse's area, so yields compare across houses.\n\n#### Raw SQL:"
     )
     assert harvests.code_version  # dbt's checksum of the model
     climate = specs["fct_daily_climate"]

@@ -359,6 +359,11 @@ def test_job_names_are_stable_and_meaningful() -> None:
     assert node_job_name(RUN, from_package) == "greenhouse.dbt_utils.date_spine"
     anonymous = RunContext(run_id=RUN.run_id, job_name="__ASSET_JOB")
     assert node_job_name(anonymous, STAGING) == "greenhouse.stg_harvests"
+    # A product named unlike its dbt project keeps its own name, once.
+    hyphenated = RunContext(RUN.run_id, "customer_360_job", "customer-360", dbt_project="crm")
+    customers = NodeRun("model.crm.stg_customers", "stg_customers", "model")
+    assert node_job_name(hyphenated, customers) == "customer-360.stg_customers"
+    assert node_job_name(hyphenated, from_package) == "customer-360.dbt_utils.date_spine"
 
 
 def test_a_second_start_of_the_same_run_is_not_reported_twice(receiver: Receiver) -> None:

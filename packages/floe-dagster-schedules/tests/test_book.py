@@ -175,3 +175,45 @@ def test_concurrent_requests_leave_one_schedule_per_job() -> None:
     assert sorted(book.job_names()) == [f"job_{i}" for i in range(5)]
     assert len(book.definitions()) == 5
     assert all(e.definition.cron_schedule == e.cron for e in book)
+
+
+def test_namespaced_books_of_two_products_merge_into_one_definitions() -> None:
+    """Each product's jobs and schedules carry its name, so two products' Definitions merge;
+    a name that already starts with the product (floe's `<product>_job`) is kept."""
+    book = ScheduleBook()
+    book.add("daily", "0 6 * * *", "Europe/Amsterdam")
+    book.add("greenhouse_job", "@hourly", "UTC", name="greenhouse_hourly")
+    book.add("weekly", "0 7 * * 1", "UTC", name="weekly_report", tags={"team": "growers"})
+
+    greenhouse = book.namespaced("greenhouse")
+    customers = book.namespaced("customer_360")
+
+    assert greenhouse.job_names() == ["greenhouse_daily", "greenhouse_job", "greenhouse_weekly"]
+    assert customers.job_names() == [
+        "customer_360_daily",
+        "customer_360_greenhouse_job",
+        "customer_360_weekly",
+    ]
+    weekly = customers.get("customer_360_weekly")
+    assert weekly is not None
+    assert (weekly.name, weekly.cron, weekly.timezone) == (
+        "customer_360_weekly_report",
+        "0 7 * * 1",
+        "UTC",
+    )
+    assert dict(weekly.tags) == {"team": "growers"}
+    assert book.job_names() == ["daily", "greenhouse_job", "weekly"]  # the original is unchanged
+
+    merged = Definitions.merge(
+        _defs(greenhouse, *greenhouse.job_names()), _defs(customers, *customers.job_names())
+    )
+    Definitions.validate_loadable(merged)
+    schedules = {s.name: s.job_name for s in merged.schedules or []}
+    assert schedules == {
+        "greenhouse_daily_schedule": "greenhouse_daily",
+        "greenhouse_hourly": "greenhouse_job",
+        "greenhouse_weekly_report": "greenhouse_weekly",
+        "customer_360_daily_schedule": "customer_360_daily",
+        "customer_360_greenhouse_hourly": "customer_360_greenhouse_job",
+        "customer_360_weekly_report": "customer_360_weekly",
+    }

@@ -125,7 +125,10 @@ def test_materialize_a_subset_prints_progress_and_a_summary(
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     progress = [line for line in completed.stdout.splitlines() if line.startswith("  ✓ ")]
-    assert sorted(line.split()[1] for line in progress) == ["raw_greenhouses", "stg_greenhouses"]
+    assert sorted(line.split()[1] for line in progress) == [
+        "greenhouse/raw_greenhouses",
+        "greenhouse/stg_greenhouses",
+    ]
     assert "run succeeded" in completed.stdout
     with duckdb.connect(str(project / "target" / "greenhouse.duckdb"), read_only=True) as con:
         tables = {

@@ -160,9 +160,9 @@ def product(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("names", "expected"),
     [
-        (["stg_weather", "no_such_model"], "'no_such_model' not an asset of this product"),
-        (["int_daily_climate"], "ephemeral models are not assets"),
-        (["weather/daily_weather"], "a source, observed but never materialized"),
+        (["stg_weather", "no_such_model"], "--select 'no_such_model' matches nothing in dbt"),
+        (["int_daily_climate"], "names only ephemeral model(s) int_daily_climate, which are no"),
+        (["source:weather.daily_weather"], "names only dbt source(s) weather.daily_weather"),
     ],
     ids=["unknown", "ephemeral", "source"],
 )
@@ -191,10 +191,21 @@ def test_debug_still_shows_the_traceback(tmp_path: Path) -> None:
         main(["--debug", "inspect", _write(tmp_path / "deep.json", "[" * 10_000)])
 
 
-@pytest.mark.parametrize("artifacts", [[], None, "[1, 2]"], ids=["list", "none", "json-list"])
-def test_the_api_raises_a_contract_error_for_what_is_not_artifacts(artifacts: Any) -> None:
+@pytest.mark.parametrize(
+    ("artifacts", "expected"),
+    [
+        ([], "an empty list of artifacts"),
+        ([None], r"artifacts\[0\]: \(root\): expected a JSON object"),
+        (None, "expected a JSON object"),
+        ("[1, 2]", "expected a JSON object"),
+    ],
+    ids=["list", "list-of-none", "none", "json-list"],
+)
+def test_the_api_raises_a_contract_error_for_what_is_not_artifacts(
+    artifacts: Any, expected: str
+) -> None:
     plugin = DagsterOrchestratorPlugin(dbt_project_dir=EXAMPLE)
-    with pytest.raises(ContractValidationError, match="expected a JSON object"):
+    with pytest.raises(ContractValidationError, match=expected):
         plugin.create_definitions(artifacts)
 
 
@@ -248,7 +259,7 @@ def test_a_failed_run_keeps_failed_and_skipped_assets_in_the_table(
 ) -> None:
     table = failed_run.stdout.split("\nasset ", 1)[1].split("\nrun FAILED", 1)[0]
     rows = {line.split()[0]: line.split()[1:] for line in table.strip().splitlines()[1:]}
-    assert rows["stg_weather"][0] == "failed"
+    assert rows["greenhouse/stg_weather"][0] == "failed"
     for name in ("fct_daily_climate", "mart_yield_vs_climate", "rpt_greenhouse_scorecard"):
-        assert rows[name][:2] == ["not", "run"]
-    assert rows["stg_harvests"][0] == "materialized"
+        assert rows[f"greenhouse/{name}"][:2] == ["not", "run"]
+    assert rows["greenhouse/stg_harvests"][0] == "materialized"

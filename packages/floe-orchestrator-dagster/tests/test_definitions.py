@@ -29,14 +29,17 @@ def test_definitions_hold_the_models_schedules_dbt_and_lineage(
     dg.Definitions.validate_loadable(defs)
 
     graph = defs.resolve_asset_graph()
-    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    keys = {k.path[-1] for k in graph.get_all_asset_keys()}
+    assert {k.path[0] for k in graph.get_all_asset_keys()} == {"greenhouse"}  # the product
     models = _model_graph(artifacts)
     materialized_models = {name for name in models if name != "int_daily_climate"}  # ephemeral
     assert materialized_models <= keys
     assert "int_daily_climate" not in keys
     assert {"raw_greenhouses", "raw_harvests", "raw_sensor_readings"} <= keys  # seeds
     # Upstreams in Dagster are the model's depends_on, the ephemeral model passed through.
-    parents = {p.to_user_string() for p in graph.get(dg.AssetKey("fct_daily_climate")).parent_keys}
+    parents = {
+        p.path[-1] for p in graph.get(dg.AssetKey(["greenhouse", "fct_daily_climate"])).parent_keys
+    }
     assert {"stg_greenhouses", "stg_weather", "stg_sensor_readings"} <= parents
 
     schedules = {s.name: s for s in defs.schedules or []}
@@ -46,15 +49,15 @@ def test_definitions_hold_the_models_schedules_dbt_and_lineage(
     repository = defs.get_repository_def()
     for schedule in schedules.values():
         job = repository.get_job(schedule.job_name)
-        assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= (
-            materialized_models
-        )
-    assert set(defs.resources or {}) == {"dbt", "floe_run_observers"}
+        assert {k.path[-1] for k in job.asset_layer.executable_asset_keys} >= (materialized_models)
+    assert set(defs.resources or {}) == {"dbt_greenhouse", "floe_run_observers_greenhouse"}
     # The artifacts configure lineage: every run of the dbt assets reports to its observer.
-    with dg.build_resources({"observers": defs.resources["floe_run_observers"]}) as built:
+    with dg.build_resources(
+        {"observers": defs.resources["floe_run_observers_greenhouse"]}
+    ) as built:
         observers = built.observers.observers
     assert [type(o).__name__ for o in observers] == ["OpenLineageObserver"]
-    assert "openlineage" in (defs.loggers or {})
+    assert "openlineage_greenhouse" in (defs.loggers or {})
 
 
 def test_a_schedule_job_call_replaces_the_artifacts_schedule_of_that_job(

@@ -89,7 +89,7 @@ def test_the_generated_entry_point_loads_the_product(greenhouse: Path, tmp_path:
     defs = runpy.run_path(path)["defs"]
     assert isinstance(defs, dg.Definitions)
     assert {s.name for s in defs.schedules or []} == {"greenhouse_daily_schedule"}
-    assert dg.AssetKey("rpt_greenhouse_scorecard") in defs.resolve_all_asset_keys()
+    assert dg.AssetKey(["greenhouse", "rpt_greenhouse_scorecard"]) in defs.resolve_all_asset_keys()
 
 
 def test_quality_tier_and_checks_become_tags_and_metadata(
@@ -105,7 +105,7 @@ def test_quality_tier_and_checks_become_tags_and_metadata(
         if isinstance(assets, dg.AssetsDefinition)
         for spec in assets.specs
     }
-    scorecard = specs["rpt_greenhouse_scorecard"]
+    scorecard = specs["greenhouse/rpt_greenhouse_scorecard"]
     assert scorecard.tags["floe/quality_tier"] == "gold"
     (check,) = scorecard.metadata["floe/quality_checks"].value
     assert (check["name"], check["column"], check["dimension"]) == (
@@ -113,8 +113,8 @@ def test_quality_tier_and_checks_become_tags_and_metadata(
         "greenhouse_id",
         "completeness",
     )
-    assert specs["fct_harvests"].tags["floe/quality_tier"] == "silver"
-    assert "floe/quality_tier" not in specs["stg_greenhouses"].tags
+    assert specs["greenhouse/fct_harvests"].tags["floe/quality_tier"] == "silver"
+    assert "floe/quality_tier" not in specs["greenhouse/stg_greenhouses"].tags
     assert "floe/governance" not in scorecard.metadata  # the example sets none
 
 
@@ -203,7 +203,8 @@ def test_default_schedule_schedules_the_products_job(
         "45 4 * * *",
     )
     job = defs.resolve_job_def("greenhouse_job")
-    assert dg.AssetKey("rpt_greenhouse_scorecard") in job.asset_layer.executable_asset_keys
+    scorecard_key = dg.AssetKey(["greenhouse", "rpt_greenhouse_scorecard"])
+    assert scorecard_key in job.asset_layer.executable_asset_keys
     bad = copy.deepcopy(artifacts)
     bad["plugins"]["orchestrator"]["config"] = {"default_schedule": "every morning"}
     with pytest.raises(ValueError, match="invalid schedules in the compiled artifacts") as caught:

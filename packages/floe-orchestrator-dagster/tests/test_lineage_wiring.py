@@ -34,7 +34,10 @@ def test_a_scheduled_jobs_run_emits_lineage_without_run_config(
     (schedule,) = defs.schedules or []
     job = defs.resolve_job_def(schedule.job_name)
     result = job.execute_in_process(
-        asset_selection=[dg.AssetKey("raw_greenhouses"), dg.AssetKey("stg_greenhouses")]
+        asset_selection=[
+            dg.AssetKey(["greenhouse", "raw_greenhouses"]),
+            dg.AssetKey(["greenhouse", "stg_greenhouses"]),
+        ]
     )
     assert result.success
     plugin.shutdown()

@@ -42,7 +42,8 @@ def test_the_webserver_loads_the_example_assets(webserver: str, artifacts: dict[
     materializable = {"/".join(n["assetKey"]["path"]) for n in nodes if n["isMaterializable"]}
     models = {m["name"] for m in artifacts["transforms"]["models"]} - {"int_daily_climate"}
     seeds = {"raw_greenhouses", "raw_harvests", "raw_sensor_readings"}
-    assert materializable == models | seeds | {"greenhouses_snapshot"}
+    expected = models | seeds | {"greenhouses_snapshot"}
+    assert materializable == {f"greenhouse/{name}" for name in expected}
 
 
 def test_the_webserver_has_the_schedules_running_on_existing_jobs(webserver: str) -> None:

@@ -25,9 +25,15 @@ from ._execution import CheckTarget, RunPlan, run_selection
 from ._graph import ProjectGraph, resolve_through_ephemerals
 from ._index import DbtColumn, DbtNode, ManifestIndex, read_index
 from ._manifest import ensure_manifest
-from ._observers import RUN_OBSERVERS_RESOURCE_KEY
+from ._names import Naming
+from ._node_metadata import (
+    code_references,
+    describe,
+    node_owners,
+    table_metadata,
+    without_beta_warnings,
+)
 from ._profiles import (
-    DBT_RESOURCE_KEY,
     ProfilesInfo,
     project_settings,
     resolve_profiles,
@@ -55,12 +61,29 @@ def create_assets_from_transforms(
     op_tags: Mapping[str, str] | None = None,
     compute_plugins: Collection[str] = (),
     runtime_metadata: bool = True,
+    product: str | None = None,
+    namespace_by_product: bool = True,
+    code_references: bool = True,
 ) -> list[dg.AssetsDefinition]:
     """Dagster assets that run the dbt project at ``project_dir``, one asset per transform.
 
     Returns the project's multi-asset (models, seeds and snapshots; dbt tests as asset checks;
     subsettable) followed, when the project declares dbt sources, by their external assets. The
-    assets need the resources of :func:`dbt_resources` (key ``"dbt"``).
+    assets need the resources of :func:`dbt_resources` (keys ``"dbt"`` and
+    ``"floe_run_observers"``; with a namespaced ``product``, ``dbt_<product>`` and
+    ``floe_run_observers_<product>``: pass the same ``product`` to :func:`dbt_resources`).
+
+    ``product`` (floe's product name) is what runs are reported under, and with
+    ``namespace_by_product`` (the default) it starts every asset key (``[product, model]``), the
+    op's name (``dbt_<product>``), the groups (``<product>_<schema>``) and the resource keys, so
+    several products live in one deployment. A dbt source whose ``meta`` names the asset that
+    produces it (``floe: {product: other}``, or dagster-dbt's ``dagster: {asset_key: ...}``)
+    depends on that asset instead of becoming one of its own.
+
+    Each node shows dbt's description (else ``dbt <type> <name>``) followed by its SQL, its file
+    as a code reference (``code_references``; "Open in editor"), the adapter as storage kind, its
+    relation, and its owners (``meta.dagster.owners``, ``meta.owner``, its dbt group's owner).
+    dbt tests become asset checks, blocking for error severity.
 
     The manifest is ``manifest`` (already loaded), else ``manifest_path``, else the project's own,
     produced or refreshed by ``dbt parse`` when missing or stale (:func:`ensure_manifest`).
@@ -118,6 +141,8 @@ def create_assets_from_transforms(
         target_path=target_path,
         op_tags=op_tags,
         runtime_metadata=runtime_metadata,
+        naming=Naming(product, namespace_by_product),
+        project=project if code_references else None,
     )
 
 
@@ -149,10 +174,12 @@ def _build(
     op_tags: Mapping[str, str] | None = None,
     compute_plugins: Collection[str] = (),
     runtime_metadata: bool = True,
+    naming: Naming,
+    project: Path | None = None,
 ) -> list[dg.AssetsDefinition]:
     by_name = {t.name: _Model(t, index.models[t.name]) for t in transforms}
     ephemeral = [n for n, m in by_name.items() if m.materialization == "ephemeral"]
-    sources = {uid: dg.AssetKey([s.source_name, s.name]) for uid, s in index.sources.items()}
+    sources = {uid: naming.source_key(s) for uid, s in index.sources.items()}
 
     # Upstreams of every node by name, as dbt's refs say (models, seeds, snapshots, sources).
     direct: dict[str, list[str]] = {}
@@ -172,7 +199,7 @@ def _build(
     }
     routes = {c: route_compute(info, c, compute_plugins)[0] for c in set(compute.values())}
     target = {n: routes[c] for n, c in compute.items()}
-    keys = {n: dg.AssetKey([n]) for n in nodes}
+    keys = {n: naming.key(n) for n in nodes}
     graph = ProjectGraph(
         upstream={n: [u for u in upstream[n] if u in keys] for n in nodes}, compute=target
     )
@@ -180,21 +207,28 @@ def _build(
     adapters = info.targets or {}
     tables = {n: node.table_name for n, node in nodes.items()}
     specs = []
-    for node_name in graph.order:
-        node = nodes[node_name]
-        deps = [keys.get(u) or source_names[u] for u in upstream[node_name]]
-        specs.append(
-            _spec(
-                node,
-                by_name.get(node_name),
-                key=keys[node_name],
-                deps=deps,
-                compute=compute[node_name],
-                target=target[node_name],
-                adapter=adapters.get(target[node_name] or "") or index.adapter_type,
-                table_name=tables[node_name],
+    with without_beta_warnings():
+        for node_name in graph.order:
+            node = nodes[node_name]
+            deps = [keys.get(u) or source_names[u] for u in upstream[node_name]]
+            specs.append(
+                _spec(
+                    node,
+                    by_name.get(node_name),
+                    key=keys[node_name],
+                    deps=deps,
+                    compute=compute[node_name],
+                    target=target[node_name],
+                    adapter=adapters.get(target[node_name] or "") or index.adapter_type,
+                    table_name=tables[node_name],
+                    group=naming.group(
+                        by_name[node_name].schema if node_name in by_name else node.schema
+                    ),
+                    owners=node_owners(node.meta, index.groups.get(node.group)),
+                    project=project,
+                )
             )
-        )
+        source_specs = _source_specs(index, sources, info, naming, project)
     check_specs, checks = _checks(index, keys)
     plan = RunPlan(
         graph=graph,
@@ -208,10 +242,13 @@ def _build(
         index=index,
         source_keys=sources,
         runtime_metadata=runtime_metadata,
+        product=naming.product,
+        dbt_key=naming.dbt_key,
+        observers_key=naming.observers_key,
     )
     assets: list[dg.AssetsDefinition] = []
     if specs:
-        op_name = name or f"dbt_{_NAME.sub('_', index.project_name or 'project')}"
+        op_name = name or naming.op_name(index.project_name)
         assets.append(
             _project_asset(
                 plan,
@@ -222,8 +259,8 @@ def _build(
                 description=f"dbt project {index.project_name!r}, one asset per model",
             )
         )
-    if index.sources:
-        assets.append(dg.AssetsDefinition(specs=_source_specs(index, sources, info)))
+    if source_specs:
+        assets.append(dg.AssetsDefinition(specs=source_specs))
     logger.debug(
         "dbt project %r: %d assets, %d checks, %d sources",
         index.project_name,
@@ -282,7 +319,7 @@ def _project_asset(
         description=description,
         ins={name: dg.In(dg.Nothing) for name in keys_by_input},
         out=outs,
-        required_resource_keys={DBT_RESOURCE_KEY, RUN_OBSERVERS_RESOURCE_KEY},
+        required_resource_keys={plan.dbt_key, plan.observers_key},
         tags=dict(op_tags) if op_tags else None,
     )
     def _dbt_project(
@@ -336,6 +373,9 @@ def _spec(
     target: str | None,
     adapter: str,
     table_name: str,
+    group: str,
+    owners: list[str],
+    project: Path | None,
 ) -> dg.AssetSpec:
     schema = model.schema if model else node.schema
     meta = model.meta if model else node.meta
@@ -346,7 +386,8 @@ def _spec(
         "floe/materialization": model.materialization if model else node.materialization,
         "floe/path": model.path if model else node.path,
         "dbt/unique_id": node.unique_id,
-        "dagster/table_name": table_name,
+        **table_metadata(adapter, table_name),
+        **(code_references(project, node.path) if project is not None else {}),
     }
     if meta:
         metadata["floe/meta"] = _json_metadata(meta)
@@ -358,9 +399,16 @@ def _spec(
     return dg.AssetSpec(
         key=key,
         deps=deps,
-        description=node.description or None,
+        description=describe(
+            node.resource_type,
+            node.name,
+            node.description,
+            sql=node.compiled_code or node.raw_code,
+            compiled=bool(node.compiled_code),
+        ),
         metadata=metadata,
-        group_name=_NAME.sub("_", schema) or "default",
+        group_name=group,
+        owners=owners or None,
         code_version=node.checksum or None,
         tags=dict.fromkeys(model.tags, "") if model else None,
         kinds=kinds,
@@ -410,7 +458,9 @@ def _checks(
                 name=check_name,
                 asset=keys[node.name],
                 description=test.description or f"dbt test {test.name}",
-                metadata={"dbt/unique_id": test.unique_id},
+                metadata={"dbt/unique_id": test.unique_id, "dbt/severity": test.severity},
+                # dbt build skips what is downstream of a failing error-severity test.
+                blocking=test.severity != "warn",
             )
         )
         targets[check_key] = CheckTarget(test.unique_id, test.name, test.selector, node.name)
@@ -418,20 +468,32 @@ def _checks(
 
 
 def _source_specs(
-    index: ManifestIndex, sources: Mapping[str, dg.AssetKey], info: ProfilesInfo
+    index: ManifestIndex,
+    sources: Mapping[str, dg.AssetKey],
+    info: ProfilesInfo,
+    naming: Naming,
+    project: Path | None,
 ) -> list[dg.AssetSpec]:
+    """External assets for the dbt sources no other asset produces (per their ``meta``)."""
     adapter = index.adapter_type or next(iter((info.targets or {}).values()), "")
     specs = []
     for uid, source in index.sources.items():
-        metadata: dict[str, Any] = {"dbt/unique_id": uid, "dagster/table_name": source.table_name}
+        if naming.upstream_asset(source) is not None:
+            continue  # another product's asset: the dependency points at it
+        metadata: dict[str, Any] = {
+            "dbt/unique_id": uid,
+            **table_metadata(adapter, source.table_name),
+            **(code_references(project, source.path) if project is not None else {}),
+        }
         if source.columns:
             metadata["dagster/column_schema"] = _table_schema(source.columns)
         specs.append(
             dg.AssetSpec(
                 key=sources[uid],
-                description=source.description or None,
+                description=source.description or source.source_description or None,
                 metadata=metadata,
-                group_name=_NAME.sub("_", source.schema or source.source_name) or "default",
+                owners=node_owners(source.meta) or None,
+                group_name=naming.group(source.schema or source.source_name),
                 kinds={"dbt", "source", *([adapter] if adapter else [])},
             )
         )

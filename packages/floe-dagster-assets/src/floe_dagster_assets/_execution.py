@@ -24,6 +24,7 @@ from ._manifest import ManifestIndex
 from ._observers import RUN_OBSERVERS_RESOURCE_KEY, as_run_observers
 from ._profiles import DBT_RESOURCE_KEY
 from ._report import RunReporter
+from ._run_options import dbt_args_from_tags
 from ._wave import Event, Outcome, Wave
 
 __all__ = ["CheckTarget", "RunPlan", "run_selection"]
@@ -60,6 +61,9 @@ class RunPlan:
     source_keys: dict[str, dg.AssetKey] = field(default_factory=dict)
     #: floe's product name: the implicit asset job is reported under it.
     product: str | None = None
+    #: The resource keys the step reads (per product when names carry it).
+    dbt_key: str = DBT_RESOURCE_KEY
+    observers_key: str = RUN_OBSERVERS_RESOURCE_KEY
     #: Row counts, column types and column lineage on every materialization.
     runtime_metadata: bool = True
     node_of_key: dict[dg.AssetKey, str] = field(init=False)
@@ -74,12 +78,17 @@ class RunPlan:
 
 def run_selection(context: dg.AssetExecutionContext, plan: RunPlan) -> Iterator[Event]:
     """Run the selected assets and checks; raise ``dagster.Failure`` if anything failed."""
-    dbt = getattr(context.resources, DBT_RESOURCE_KEY)
+    dbt = getattr(context.resources, plan.dbt_key)
+    try:
+        # --full-refresh and --vars asked for by the run's tags (dbt_run_tags), before dbt runs.
+        run_args = dbt_args_from_tags(context.run.tags or {})
+    except ValueError as error:
+        raise dg.Failure(description=str(error)) from None
     pinned = getattr(dbt, "target", None)
     if pinned:
         raise dg.Failure(
             description=(
-                f"the {DBT_RESOURCE_KEY!r} resource pins dbt target {pinned!r}, but each model "
+                f"the {plan.dbt_key!r} resource pins dbt target {pinned!r}, but each model "
                 "runs under its own compute target (allowed: DbtCliResource with target unset)"
             )
         )
@@ -95,7 +104,7 @@ def run_selection(context: dg.AssetExecutionContext, plan: RunPlan) -> Iterator[
         f"in {len(waves)} wave(s): "
         + ", ".join(f"{w.target or '(default target)'} x{len(w.nodes)}" for w in waves)
     )
-    observers = as_run_observers(getattr(context.resources, RUN_OBSERVERS_RESOURCE_KEY, None))
+    observers = as_run_observers(getattr(context.resources, plan.observers_key, None))
     reporter = RunReporter.start(context, plan, dbt, observers)
     outcome = Outcome()
     failure: str | None = "the dbt step stopped before it ended"
@@ -127,6 +136,7 @@ def run_selection(context: dg.AssetExecutionContext, plan: RunPlan) -> Iterator[
                     ),
                     selectors=selectors,
                     label=label,
+                    run_args=run_args,
                 )
         failure = _describe(outcome) if outcome.failures or outcome.skipped else None
     finally:
@@ -175,9 +185,10 @@ def _invoke(
     *,
     selectors: list[str],
     label: str,
+    run_args: list[str],
 ) -> Generator[Event, None, None]:
     target = wave.target
-    args = ["build", "--select", " ".join(selectors), "--indirect-selection", "empty"]
+    args = ["build", "--select", " ".join(selectors), "--indirect-selection", "empty", *run_args]
     if target:
         args += ["--target", target]
     target_dir = Path(dbt.project_dir, wave.plan.target_path).resolve()

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 INDEX_FILE = "floe_manifest_index.json"
 # Bumped whenever the index's content changes, so an older cache is never read.
-FORMAT = 2
+FORMAT = 3
 _CHILD_TIMEOUT_S = 900
 _REFABLE = frozenset({"model", "seed", "snapshot"})
 # One empty meta for every node without one (most of them); never mutated.
@@ -75,6 +75,11 @@ class DbtNode(NamedTuple):
     columns: tuple[DbtColumn, ...]
     parents: tuple[str, ...]
     checksum: str
+    #: The dbt group the node belongs to ("" for none).
+    group: str = ""
+    raw_code: str = ""
+    #: The SQL dbt compiled, when the manifest has it (after ``dbt compile``/``run``).
+    compiled_code: str = ""
 
     @property
     def selector(self) -> str:
@@ -94,6 +99,11 @@ class DbtSource(NamedTuple):
     identifier: str
     description: str
     columns: tuple[DbtColumn, ...]
+    meta: Mapping[str, Any] = _NO_META
+    #: The YAML file that declares the source, relative to the project.
+    path: str = ""
+    #: The description of the whole source (the table's own is ``description``).
+    source_description: str = ""
 
     @property
     def table_name(self) -> str:
@@ -127,6 +137,8 @@ class ManifestIndex:
     sources: dict[str, DbtSource] = field(default_factory=dict)
     tests: list[DbtTest] = field(default_factory=list)
     by_uid: dict[str, DbtNode] = field(default_factory=dict)
+    #: dbt groups by name: their owner as written (a mapping with ``name``/``email``).
+    groups: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> ManifestIndex:
@@ -156,7 +168,14 @@ class ManifestIndex:
                 identifier=str(props.get("identifier") or props.get("name", "")),
                 description=str(props.get("description") or ""),
                 columns=_columns(props),
+                meta=dict((props.get("config") or {}).get("meta") or props.get("meta") or {})
+                or _NO_META,
+                path=str(props.get("original_file_path") or props.get("path") or ""),
+                source_description=str(props.get("source_description") or ""),
             )
+        for group in (manifest.get("groups") or {}).values():
+            if isinstance(group, Mapping) and group.get("name"):
+                index.groups[str(group["name"])] = group.get("owner") or {}
         for props in tests:
             attached = props.get("attached_node")
             if not attached:
@@ -193,7 +212,11 @@ class ManifestIndex:
             "project_name": self.project_name,
             "adapter_type": self.adapter_type,
             "nodes": [_node_row(n) for n in self.by_uid.values()],
-            "sources": [[*s[:7], [list(c) for c in s.columns]] for s in self.sources.values()],
+            "sources": [
+                [*s[:7], [list(c) for c in s.columns], dict(s.meta), *s[9:]]
+                for s in self.sources.values()
+            ],
+            "groups": self.groups,
             "tests": [list(t) for t in self.tests],
         }
 
@@ -206,9 +229,9 @@ class ManifestIndex:
         for position, row in enumerate(rows):
             rows[position] = None
             index._add(_node_from_row(row, shared))
-        for uid, source_name, name, schema, database, identifier, text, columns in data.pop(
-            "sources"
-        ):
+        index.groups = data.pop("groups")
+        for (uid, source_name, name, schema, database, identifier, text, columns, meta, path,
+             source_text) in data.pop("sources"):  # fmt: skip
             index.sources[uid] = DbtSource(
                 uid,
                 source_name,
@@ -218,6 +241,9 @@ class ManifestIndex:
                 identifier,
                 text,
                 tuple(DbtColumn(*_shared(c, shared)) for c in columns),
+                meta or _NO_META,
+                path,
+                source_text,
             )
         index.tests = [
             DbtTest(
@@ -256,12 +282,15 @@ def _node_row(node: DbtNode) -> list[Any]:
         [list(c) for c in node.columns],
         list(node.parents),
         node.checksum,
+        node.group,
+        node.raw_code,
+        node.compiled_code,
     ]
 
 
 def _node_from_row(row: list[Any], shared: dict[str, str]) -> DbtNode:
     (uid, kind, name, fqn, path, schema, database, alias, materialized, tags, meta, description,
-     columns, parents, checksum) = row  # fmt: skip
+     columns, parents, checksum, group, raw_code, compiled_code) = row  # fmt: skip
     uid, kind, name, schema, database, alias, materialized = _shared(
         [uid, kind, name, schema, database, alias, materialized], shared
     )
@@ -281,6 +310,9 @@ def _node_from_row(row: list[Any], shared: dict[str, str]) -> DbtNode:
         tuple(DbtColumn(*_shared(c, shared)) for c in columns),
         tuple(_shared(parents, shared)),
         checksum,
+        shared.setdefault(group, group),
+        raw_code,
+        compiled_code,
     )
 
 
@@ -335,6 +367,9 @@ def _node(uid: str, props: Mapping[str, Any]) -> DbtNode:
         columns=_columns(props),
         parents=tuple(_parents(props)),
         checksum=str(checksum.get("checksum") or "") if isinstance(checksum, dict) else "",
+        group=str(props.get("group") or config.get("group") or ""),
+        raw_code=str(props.get("raw_code") or ""),
+        compiled_code=str(props.get("compiled_code") or ""),
     )
 
 

@@ -251,9 +251,12 @@ def dbt_resources(
     profiles: Mapping[str, Any] | None = None,
     profiles_dir: str | os.PathLike[str] | None = None,
     observers: Iterable[RunObserver] = (),
+    product: str | None = None,
 ) -> dict[str, Any]:
     """The resources the dbt assets need: ``{"dbt": DbtCliResource(...), "floe_run_observers":
-    ...}``.
+    ...}``, or for a product's assets ``{"dbt_<product>": ..., "floe_run_observers_<product>":
+    ...}`` (:func:`dbt_resource_key`, :func:`run_observers_resource_key`), so that several
+    products' resources live side by side.
 
     ``profiles`` (a profiles.yml mapping, e.g. ``CompiledArtifacts.dbt_profiles``) wins over
     ``profiles_dir``; with neither, dbt's own search applies (``DBT_PROFILES_DIR``, the project
@@ -263,7 +266,8 @@ def dbt_resources(
     from dagster_dbt import DbtCliResource
 
     from ._manifest import dbt_executable
-    from ._observers import RUN_OBSERVERS_RESOURCE_KEY, run_observers_resource
+    from ._names import dbt_resource_key, run_observers_resource_key
+    from ._observers import run_observers_resource
 
     project = Path(project_dir).resolve()
     info = resolve_profiles(
@@ -272,10 +276,10 @@ def dbt_resources(
     if info.problems:
         raise ContractValidationError("invalid dbt profiles", info.problems)
     return {
-        DBT_RESOURCE_KEY: DbtCliResource(
+        dbt_resource_key(product): DbtCliResource(
             project_dir=str(project),
             profiles_dir=str(info.profiles_dir) if info.profiles_dir is not None else None,
             dbt_executable=dbt_executable(),
         ),
-        RUN_OBSERVERS_RESOURCE_KEY: run_observers_resource(*observers),
+        run_observers_resource_key(product): run_observers_resource(*observers),
     }

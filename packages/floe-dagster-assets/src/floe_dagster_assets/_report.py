@@ -247,6 +247,7 @@ def _run_context(context: dg.AssetExecutionContext, plan: RunPlan) -> RunContext
         started_at=_run_start(context),
         versions=_versions(plan),
         tags={str(k): str(v) for k, v in (run.tags or {}).items()},
+        dbt_project=plan.index.project_name if plan.index else None,
     )
 
 

@@ -73,14 +73,15 @@ def node_job_name(run: RunContext, node: NodeRun) -> str:
     """The job of a dbt node: ``<product>.<model>``, stable across runs, targets and schemas.
 
     The model part is the node's unique id without its resource type and package (so versioned
-    models keep their ``v2``); a node of another dbt package than the product keeps its package.
+    models keep their ``v2``); a node of another dbt package than the product's own dbt project
+    (``run.dbt_project``) keeps its package.
     """
     parts = node.unique_id.split(".", 2)
     package, model = (parts[1], parts[2]) if len(parts) == 3 else (None, node.name)
     product = run.product or package
     if product is None:
         return model
-    if package is None or package == product:
+    if package is None or package in (product, run.dbt_project):
         return f"{product}.{model}"
     return f"{product}.{package}.{model}"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._errors import CRON_FORMAT_HELP, ScheduleValidationError
-from ._schedule import build_schedule
+from ._schedule import build_schedule, schedule_name
 
 if TYPE_CHECKING:
     from dagster import ScheduleDefinition
@@ -184,6 +184,36 @@ class ScheduleBook:
         schedule was added with a ``selection`` (it then brings its own asset job)."""
         return [entry.job_name for entry in self.entries()]
 
+    def namespaced(self, prefix: str) -> ScheduleBook:
+        """A new book with every job (and schedule) named after ``prefix``, e.g. a product.
+
+        A job name that already starts with ``<prefix>_`` (floe's ``<product>_job``) or is
+        ``prefix`` itself is kept; any other becomes ``<prefix>_<job>``. A schedule named after
+        its job follows the job; an explicit schedule name is prefixed by the same rule. So two
+        products' ``daily`` jobs become ``greenhouse_daily`` and ``customer_360_daily``, and
+        their Definitions merge. Raises :class:`ScheduleValidationError` if a new name clashes
+        or is not a valid Dagster name.
+        """
+        requests = []
+        for entry in self.entries():
+            job = _prefixed(prefix, entry.job_name)
+            derived = entry.name == schedule_name(entry.job_name)
+            requests.append(
+                {
+                    "job_name": job,
+                    "cron": entry.cron,
+                    "timezone": entry.timezone,
+                    "selection": entry.selection,
+                    "name": None if derived else _prefixed(prefix, entry.name),
+                    "description": entry.description,
+                    "tags": dict(entry.tags),
+                    "running": entry.running,
+                }
+            )
+        book = ScheduleBook()
+        book.add_all(requests)
+        return book
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
@@ -198,6 +228,12 @@ class ScheduleBook:
     def __repr__(self) -> str:
         shown = ", ".join(f"{e.job_name}={e.cron!r}@{e.timezone}" for e in self.entries())
         return f"ScheduleBook({shown})"
+
+
+def _prefixed(prefix: str, name: str) -> str:
+    if not prefix or name == prefix or name.startswith(f"{prefix}_"):
+        return name
+    return f"{prefix}_{name}"
 
 
 def _frozen(selection: Any) -> Any:

@@ -122,7 +122,9 @@ class RunContext:
 
     ``job_name`` is the orchestrator's job as the user sees it (Dagster's implicit asset job is
     reported under the product's name, never ``__ASSET_JOB``); ``product`` is floe's product
-    name; ``versions`` maps component to version (``dbt``, ``dbt-duckdb``, ``dagster``, ...).
+    name; ``versions`` maps component to version (``dbt``, ``dbt-duckdb``, ``dagster``, ...);
+    ``dbt_project`` is the name of the product's dbt project (which can differ from the
+    product's: ``customer_360`` for ``customer-360``), so its nodes are told from packages'.
     """
 
     run_id: str
@@ -132,6 +134,7 @@ class RunContext:
     started_at: datetime | None = None
     versions: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    dbt_project: str | None = None
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,26 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("materialize", help="materialize the product's assets in-process")
     product_args(run)
-    run.add_argument("--select", nargs="+", metavar="MODEL", help="only these assets")
+    run.add_argument(
+        "--select",
+        "-s",
+        nargs="+",
+        action="extend",
+        metavar="SELECTOR",
+        help="dbt selectors: model, +model, model+, 2+model, @model, tag:x, path:models/x, "
+        "resource_type:seed, source:x+, a,b (both), a b (either)",
+    )
+    run.add_argument(
+        "--exclude",
+        nargs="+",
+        action="extend",
+        metavar="SELECTOR",
+        help="dbt selectors to leave out",
+    )
+    run.add_argument(
+        "--full-refresh", action="store_true", help="rebuild incremental models and seeds"
+    )
+    run.add_argument("--vars", metavar="YAML", help="dbt vars, e.g. '{start_date: 2024-01-01}'")
     run.add_argument("--lineage-file", type=Path, help="write OpenLineage events to this file")
     run.add_argument("--verbose", "-v", action="store_true", help="show dbt's own output too")
     run.set_defaults(run=_materialize)
@@ -225,7 +244,10 @@ def _inspect(args: argparse.Namespace) -> int:
     graph = defs.resolve_asset_graph()
     keys = sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string())
     print(f"{len(keys)} assets, {len(list(defs.schedules or []))} schedules")
-    print(f"{'asset':<36}{'kind':<22}{'group':<12}upstream")
+    # Keys under a product are longer: the columns follow the longest.
+    width = max([36, *(len(k.to_user_string()) + 2 for k in keys)])
+    groups = max([12, *(len(graph.get(k).group_name or "") + 2 for k in keys)])
+    print(f"{'asset':<{width}}{'kind':<22}{'group':<{groups}}upstream")
     for key in keys:
         node = graph.get(key)
         kinds = (
@@ -234,7 +256,8 @@ def _inspect(args: argparse.Namespace) -> int:
             else ("external" if not node.is_materializable else "")
         )
         upstream = ", ".join(sorted(p.to_user_string() for p in node.parent_keys)) or "-"
-        print(f"{key.to_user_string():<36}{kinds:<22}{node.group_name or '-':<12}{upstream}")
+        group = node.group_name or "-"
+        print(f"{key.to_user_string():<{width}}{kinds:<22}{group:<{groups}}{upstream}")
     for schedule in defs.schedules or []:
         print(
             f"schedule {schedule.name}: {schedule.cron_schedule} "
@@ -246,10 +269,13 @@ def _inspect(args: argparse.Namespace) -> int:
 def _materialize(args: argparse.Namespace) -> int:
     import dagster as dg
 
+    from floe_dagster_assets import dbt_run_tags
     from floe_dagster_lineage import LOGGER_KEY, LineageConfig
 
     from ._progress import RunProgress, progress_logger
 
+    # A mistake in --vars is named before anything is built.
+    tags = dbt_run_tags(full_refresh=args.full_refresh, dbt_vars=args.vars)
     lineage = None
     if args.lineage_file is not None:
         lineage = LineageConfig(namespace="floe", transport="file", endpoint=str(args.lineage_file))
@@ -262,9 +288,19 @@ def _materialize(args: argparse.Namespace) -> int:
         print("no models: nothing to materialize")
         return 0
     job = defs.resolve_implicit_global_asset_job_def()
-    selection, progress.planned = _selection(defs, args.select or [])
-    run_config: dict[str, Any] = {"loggers": {"floe_progress": {}, LOGGER_KEY: {}}}
-    print(f"materializing {', '.join(args.select) if args.select else 'every asset'}")
+    planned = _runnable(defs)
+    chosen = ""
+    if args.select or args.exclude:
+        selection = _selection(plugin, defs, args)
+        job = job.get_subset(
+            asset_selection=set(selection.assets), asset_check_selection=set(selection.checks)
+        )
+        planned = {key.to_user_string() for key in selection.assets}
+        chosen = f" ({len(selection.assets)} assets, {len(selection.checks)} checks)"
+    progress.planned = planned
+    loggers: dict[str, Any] = {k: {} for k in defs.loggers or {} if k.startswith(LOGGER_KEY)}
+    run_config: dict[str, Any] = {"loggers": {"floe_progress": {}, **loggers}}
+    print(f"materializing {_what(args)}{chosen}")
     # dbt's own output goes to a log file unless --verbose: the progress lines are the summary.
     dbt_log = Path(plugin.settings.dbt_project_dir or ".") / "logs" / "floe-dagster-materialize.log"
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
@@ -276,10 +312,7 @@ def _materialize(args: argparse.Namespace) -> int:
         contextlib.nullcontext() if args.verbose else contextlib.redirect_stdout(sink),
     ):
         result = job.execute_in_process(
-            run_config=run_config,
-            instance=instance,
-            asset_selection=selection or None,
-            raise_on_error=False,
+            run_config=run_config, instance=instance, tags=tags, raise_on_error=False
         )
     if not args.verbose:
         print(f"dbt output: {dbt_log}")
@@ -288,25 +321,42 @@ def _materialize(args: argparse.Namespace) -> int:
     return 0 if result.success else RUN_FAILED
 
 
-def _selection(defs: Any, names: Sequence[str]) -> tuple[list[Any], set[str]]:
-    """The asset keys of ``names`` and the names the run will materialize (all when ``names`` is
-    empty); every name that is not a materializable asset is an error."""
-    import dagster as dg
+def _what(args: argparse.Namespace) -> str:
+    what = " ".join(args.select) if args.select else "every asset"
+    if args.exclude:
+        what += f" except {' '.join(args.exclude)}"
+    options = [o for o, on in (("--full-refresh", args.full_refresh), ("--vars", args.vars)) if on]
+    return what + (f" with {' '.join(options)}" if options else "")
 
+
+def _runnable(defs: Any) -> set[str]:
     graph = defs.resolve_asset_graph()
-    known = {key.to_user_string(): key for key in graph.get_all_asset_keys()}
-    runnable = sorted(name for name, key in known.items() if graph.get(key).is_materializable)
-    unknown = [name for name in names if name not in runnable]
-    if unknown:
-        external = [name for name in unknown if name in known]
-        why = (
-            f" ({_names(external)}: a source, observed but never materialized)" if external else ""
+    return {
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).is_materializable
+    }
+
+
+def _selection(plugin: Any, defs: Any, args: argparse.Namespace) -> Any:
+    """dbt's ``--select``/``--exclude`` resolved against the product's manifest; a selector
+    that matches nothing, or names only ephemeral models or sources, is a user mistake."""
+    from floe_dagster_assets import DbtSelectionError
+
+    from ._definitions import load_products, product_manifest
+    from ._select import resolve_run_selection
+
+    (product,) = load_products(args.artifacts, plugin.settings)
+    try:
+        return resolve_run_selection(
+            defs,
+            product_manifest(product, plugin.settings),
+            args.select or [],
+            args.exclude or [],
+            project_dir=product.project_dir(plugin.settings),
         )
-        raise _UserError(
-            f"--select: {_names([repr(n) for n in unknown])} not an asset of this product{why} "
-            f"(allowed: {_names(runnable)}; ephemeral models are not assets)"
-        )
-    return [dg.AssetKey.from_user_string(name) for name in names], set(names or runnable)
+    except DbtSelectionError as error:
+        raise _UserError(str(error)) from None
 
 
 def _summary(progress: RunProgress, success: bool) -> None:
@@ -316,12 +366,13 @@ def _summary(progress: RunProgress, success: bool) -> None:
     for key in progress.planned - set(rows):
         name = key.rsplit("/", 1)[-1]
         rows[key] = ("not run" if name in not_run or key in not_run else "failed", f"{'-':>8}")
-    print(f"\n{'asset':<40}{'status':<14}{'time':>8}  checks")
+    width = max([40, *(len(key) + 2 for key in rows)])
+    print(f"\n{'asset':<{width}}{'status':<14}{'time':>8}  checks")
     for key, (status, seconds) in sorted(rows.items()):
         checks = progress.checks.get(key, [])
         passed = sum(ok for _, ok in checks)
         shown = f"{passed}/{len(checks)} passed" if checks else "-"
-        print(f"{key:<40}{status:<14}{seconds}  {shown}")
+        print(f"{key:<{width}}{status:<14}{seconds}  {shown}")
     if success:
         print("\nrun succeeded")
         return

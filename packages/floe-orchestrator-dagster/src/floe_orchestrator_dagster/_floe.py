@@ -3,6 +3,7 @@
 - ``plugins.lineage_backend`` and ``observability.lineage_*`` say where lineage goes;
 - ``quality_tier`` is an asset tag and metadata, ``quality_checks`` and ``governance`` are asset
   metadata (floe's quality provider and storage enforce them; Dagster shows them);
+- the team of the product's data contract (ODCS ``team``) owns every model of the product;
 - the rest (Iceberg export, ingestion, semantic sync, OpenTelemetry, quality gates, data
   contracts) is not run by this plugin, and :func:`ignored_parts` says so.
 """
@@ -20,7 +21,13 @@ if TYPE_CHECKING:
 
     from floe_dagster_lineage import LineageConfig
 
-__all__ = ["ignored_parts", "lineage_config", "report_ignored", "with_floe_metadata"]
+__all__ = [
+    "ignored_parts",
+    "lineage_config",
+    "product_owners",
+    "report_ignored",
+    "with_floe_metadata",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +78,15 @@ def with_floe_metadata(
     assets: Sequence[dg.AssetsDefinition], compiled: CompiledArtifacts
 ) -> list[dg.AssetsDefinition]:
     """``assets`` with each model's quality tier (tag + metadata) and quality checks, and the
-    product's governance, as metadata. Assets with nothing to add are returned as they are."""
+    product's governance, as metadata, and the product's owners (:func:`product_owners`) after
+    dbt's. Assets with nothing to add are returned as they are."""
     import dagster as dg
 
     models = {m.name: m for m in compiled.transforms.models} if compiled.transforms else {}
     governance = compiled.governance.model_dump(exclude_none=True) if compiled.governance else {}
     quality = {n for n, m in models.items() if m.quality_tier or m.quality_checks}
-    if not governance and not quality:
+    owners = product_owners(compiled)
+    if not governance and not quality and not owners:
         return list(assets)
 
     def add(spec: dg.AssetSpec) -> dg.AssetSpec:
@@ -92,9 +101,37 @@ def with_floe_metadata(
             metadata["floe/quality_checks"] = dg.MetadataValue.json(checks)
         if governance:
             metadata["floe/governance"] = dg.MetadataValue.json(governance)
+        if owners:
+            spec = spec.merge_attributes(owners=[o for o in owners if o not in spec.owners])
         return spec.merge_attributes(metadata=metadata, tags=tags) if metadata else spec
 
     return [a.map_asset_specs(add) if a.is_executable else a for a in assets]
+
+
+def product_owners(compiled: CompiledArtifacts) -> list[str]:
+    """floe's owner of the product, as Dagster owners: the team of its data contracts.
+
+    floe carries no owner field of its own; a product's ODCS data contract (``data_contracts``,
+    those naming this product in ``dataProduct`` or naming none) has a ``team``: its members
+    whose role is an owner's (``owner``, ``data owner``, ``product owner``...) by their
+    ``username`` (an address stays one), then the team itself as ``team:<name>``. ODCS 3.0's
+    list of members is read as 3.1's ``team.members``.
+    """
+    from floe_dagster_assets import dagster_owners
+
+    product = compiled.metadata.product_name
+    found: list[Any] = []
+    for contract in compiled.data_contracts:
+        if not isinstance(contract, Mapping) or contract.get("dataProduct") not in (None, product):
+            continue
+        team = contract.get("team")
+        members = team.get("members") if isinstance(team, Mapping) else team
+        for member in members if isinstance(members, list) else []:
+            if isinstance(member, Mapping) and "owner" in str(member.get("role") or "").lower():
+                found.append(member.get("username") or member.get("name"))
+        if isinstance(team, Mapping):
+            found.append(team.get("name"))
+    return dagster_owners(*found)
 
 
 # -- what is not run -------------------------------------------------------------------------

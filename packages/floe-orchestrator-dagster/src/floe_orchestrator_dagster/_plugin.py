@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union, cast
 
 from floe_orchestrator_contract import OrchestratorPlugin
 
@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["IMAGE_APP_DIR", "TRACER_NAME", "DagsterOrchestratorPlugin"]
+
+# One product's compiled artifacts, as create_definitions takes them.
+_Artifacts = Union["Mapping[str, Any]", "CompiledArtifacts", str, "os.PathLike[str]"]
 
 # The OpenTelemetry tracer name floe's instrumentation audit reads (floe's own Dagster plugin
 # reports "floe.orchestrator.dagster" too, so dashboards keep their name).
@@ -82,7 +85,10 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
     (``FLOE_DAGSTER_VERIFY_TLS``: ``false`` or a CA bundle path) and ``image``
     (``FLOE_DAGSTER_IMAGE``, the user-code image in Helm values). ``lineage`` overrides the
     lineage settings otherwise taken from the artifacts' ``observability`` or OpenLineage's own
-    environment (``OPENLINEAGE_URL``, ``openlineage.yml``, ...).
+    environment (``OPENLINEAGE_URL``, ``openlineage.yml``, ...). ``namespace_by_product``
+    (the default) names asset keys ``[product, model]`` and the product's op, jobs, schedules
+    and resources after it, so several products share a deployment; ``False`` keeps bare names
+    for a single product.
     """
 
     _RESOURCE_PRESETS: Mapping[str, ResourceSpec] = _ResourcePresets()
@@ -100,6 +106,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         workload_size: str = "small",
         image: str | None = None,
         lineage: LineageConfig | None = None,
+        namespace_by_product: bool = True,
     ) -> None:
         super().__init__()
         self._keywords: dict[str, Any] = {
@@ -115,6 +122,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         }
         self.settings = PluginSettings.resolve(**self._keywords)
         self._lineage_config = lineage
+        self.namespace_by_product = namespace_by_product
         self._emitter: LineageEmitter | None = None
         self._namespaced: dict[str, LineageEmitter] = {}
         self._open_runs: dict[tuple[str, str], uuid.UUID] = {}
@@ -222,7 +230,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
     # -- definitions -----------------------------------------------------------------------
     def create_definitions(
         self,
-        artifacts: Mapping[str, Any] | CompiledArtifacts | str | os.PathLike[str],
+        artifacts: _Artifacts | Sequence[_Artifacts],
         *,
         loggers: Mapping[str, LoggerDefinition] | None = None,
     ) -> Definitions:
@@ -230,17 +238,21 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 
         ``artifacts`` is the compiled artifacts as a dict (what floe passes), a
         ``CompiledArtifacts``, the path of ``compiled_artifacts.json`` (a ``Path``, or a ``str``
-        naming an existing file) or JSON text. Zero models give empty Definitions. ``loggers``
-        are extra Dagster loggers to add.
+        naming an existing file) or JSON text; or a list of them, several products in one code
+        location (each path's dbt project is its folder, or that folder's parent). Zero models
+        give empty Definitions. ``loggers`` are extra Dagster loggers to add.
         """
         from ._definitions import build_definitions
 
         return build_definitions(
-            Path(artifacts) if isinstance(artifacts, os.PathLike) else artifacts,
+            [_as_path(a) for a in cast("Sequence[Any]", artifacts)]
+            if _is_list(artifacts)
+            else _as_path(artifacts),
             settings=self.settings,
             schedules=self._schedule_book(),
             lineage=self._lineage_config,
             loggers=loggers,
+            namespace_by_product=self.namespace_by_product,
         )
 
     def create_assets_from_transforms(
@@ -435,6 +447,14 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         path = write_entry_point(product_name, Path(output_dir), plugin_version=__version__)
         logger.info("wrote %s (lineage %s)", path, "on" if lineage_enabled else "per artifacts")
         return str(path)
+
+
+def _is_list(artifacts: object) -> bool:
+    return isinstance(artifacts, Sequence) and not isinstance(artifacts, (str, bytes))
+
+
+def _as_path(artifacts: Any) -> Any:
+    return Path(artifacts) if isinstance(artifacts, os.PathLike) else artifacts
 
 
 def _datasets(values: Sequence[Any] | None) -> list[Any]:

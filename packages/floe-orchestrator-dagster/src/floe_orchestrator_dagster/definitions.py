@@ -5,7 +5,9 @@
 
 It reads ``FLOE_COMPILED_ARTIFACTS`` (the path of ``compiled_artifacts.json``; default: that file
 in the dbt project directory) and the plugin's usual environment (``FLOE_DBT_PROJECT_DIR``,
-``OPENLINEAGE_URL``, ...), and exposes ``defs``.
+``OPENLINEAGE_URL``, ...), and exposes ``defs``. Several paths separated by ``os.pathsep``
+(``:``) serve several products from one code location, each with the dbt project found beside
+its artifacts.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ from ._plugin import DagsterOrchestratorPlugin
 __all__ = ["defs"]
 
 
-def _artifacts_path(plugin: DagsterOrchestratorPlugin) -> Path:
-    explicit = os.environ.get("FLOE_COMPILED_ARTIFACTS")
+def _artifacts_paths(plugin: DagsterOrchestratorPlugin) -> Path | list[Path]:
+    explicit = [
+        Path(p) for p in os.environ.get("FLOE_COMPILED_ARTIFACTS", "").split(os.pathsep) if p
+    ]
+    if len(explicit) > 1:
+        return explicit
     if explicit:
-        return Path(explicit)
+        return explicit[0]
     base = plugin.settings.dbt_project_dir or Path.cwd()
     return base / "compiled_artifacts.json"
 
 
 _plugin = DagsterOrchestratorPlugin()
-defs = _plugin.create_definitions(_artifacts_path(_plugin))
+defs = _plugin.create_definitions(_artifacts_paths(_plugin))
