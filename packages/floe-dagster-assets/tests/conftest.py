@@ -312,3 +312,14 @@ def make_profiles() -> Callable[..., dict[str, Any]]:
 @pytest.fixture
 def expected_rows() -> dict[str, int]:
     return dict(EXPECTED_ROWS)
+
+
+# -- markers ---------------------------------------------------------------------------------
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``dbt`` every test that uses the parsed example (dbt parse, most run dbt build).
+
+    nox runs them on the floors, the default and the newest Python, and the rest everywhere.
+    """
+    for item in items:
+        if "parsed_greenhouse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dbt)

@@ -40,3 +40,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "GREENHOUSE_DUCKDB_PATH",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``dbt`` every test that uses the example product (its Definitions run dbt parse).
+
+    nox runs them on the floors, the default and the newest Python, and the rest everywhere.
+    """
+    for item in items:
+        if "greenhouse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dbt)
