@@ -6,8 +6,9 @@ every case loads them in a fresh interpreter; imports and the transforms (floe's
 ``compiled_artifacts.json``) are not timed, everything after is:
 
 - floor: a bare Dagster ``multi_asset`` (default options) over AssetSpecs and AssetCheckSpecs
-  with the same keys, deps, descriptions, groups, kinds, tags, code versions and metadata as
-  floe's, built in a plain loop from plain values;
+  with the same keys, deps, descriptions (with the SQL), groups, kinds, tags, owners, code
+  versions and metadata (text, column schema, code references) as floe's, built in a plain loop
+  from plain values;
 - floe, repeated load: ``create_assets_from_transforms`` on the project, as every code-location
   reload and run worker does (the manifest's index is cached beside it);
 - floe, first load: the same with no index cached yet, so ``manifest.json`` is read;
@@ -102,7 +103,19 @@ def worker(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
                             if spec["columns"]
                             else {}
                         ),
+                        **(
+                            {
+                                "dagster/code_references": dg.CodeReferencesMetadataValue(
+                                    code_references=[
+                                        dg.LocalFileCodeReference(file_path=spec["code_file"])
+                                    ]
+                                )
+                            }
+                            if spec["code_file"]
+                            else {}
+                        ),
                     },
+                    owners=spec["owners"],
                     group_name=spec["group"],
                     code_version=spec["code_version"],
                     tags=spec["tags"],
@@ -117,6 +130,7 @@ def worker(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
                     asset=c["asset"],
                     description=c["description"],
                     metadata=c["metadata"],
+                    blocking=c["blocking"],
                 )
                 for c in plain["checks"]
             ]
@@ -183,6 +197,8 @@ def _floor_input(project: Path, path: Path) -> None:
         metadata = dict(spec.metadata)
         schema = metadata.pop("dagster/column_schema", None)
         columns = [[c.name, c.type, c.description] for c in schema.columns] if schema else []
+        references = metadata.pop("dagster/code_references", None)
+        code_file = references.code_references[0].file_path if references else None
         specs.append(
             {
                 "key": spec.key.to_user_string(),
@@ -194,6 +210,8 @@ def _floor_input(project: Path, path: Path) -> None:
                 "code_version": spec.code_version,
                 "tags": {k: v for k, v in spec.tags.items() if not k.startswith("dagster/kind/")},
                 "kinds": sorted(spec.kinds),
+                "code_file": code_file,
+                "owners": list(spec.owners),
             }
         )
     for check in assets[0].check_specs:
@@ -203,6 +221,7 @@ def _floor_input(project: Path, path: Path) -> None:
                 "asset": check.asset_key.to_user_string(),
                 "description": check.description,
                 "metadata": {k: v for k, v in check.metadata.items() if isinstance(v, str)},
+                "blocking": check.blocking,
             }
         )
     assert all(isinstance(s, dg.AssetsDefinition) for s in assets)
