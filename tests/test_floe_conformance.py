@@ -263,11 +263,8 @@ def test_create_definitions_takes_what_floe_passes(parsed_product: Path) -> None
     path = parsed_product / "compiled_artifacts.json"
     text = path.read_text()
     # Keys carry the product's name, so several products live in one deployment.
-    expected = {
-        f"customer-360/{name}"
-        for name in ("raw_customers", "raw_orders", "stg_customers", "stg_orders")
-        + ("customer_orders", "dim_customers")
-    }
+    models = ("raw_customers", "raw_orders", "stg_customers", "stg_orders", "customer_orders")
+    expected = {f"customer-360/{name}" for name in (*models, "dim_customers")}
     for given in (json.loads(text), str(path), path, text):
         assert _keys(plugin.create_definitions(given)) == expected, type(given)
     with pytest.raises(ContractValidationError) as caught:

@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union, cast
 
@@ -25,6 +24,7 @@ from ._entry_point import write_entry_point
 from ._settings import PluginSettings
 
 if TYPE_CHECKING:
+    import datetime
     import uuid
 
     from dagster import AssetsDefinition, Definitions, LoggerDefinition
@@ -220,7 +220,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         details: dict[str, Any] = {
             "dagster_url": self.settings.dagster_url,
             "response_time_ms": round((time.perf_counter() - started) * 1000, 1),
-            "checked_at": datetime.now(timezone.utc),
+            "checked_at": _now(),
         }
         if result.errors:
             details["errors"] = list(result.errors)
@@ -481,3 +481,10 @@ def _as_uuid(value: object) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise ValueError(f"run_id: {value!r} is not a UUID (allowed: a UUID or None)") from None
+
+
+def _now() -> datetime.datetime:
+    # Imported here: on Python 3.13 nothing has imported datetime when floe discovers plugins.
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc)

@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["DEFAULT_DAGSTER_URL", "PluginSettings", "redact_url"]
 
@@ -154,6 +153,9 @@ def _verify(explicit: bool | str | None, env_value: str | None) -> bool | str:
 def redact_url(url: str) -> str:
     """``url`` with the password of a ``user:password@`` part replaced by ``***`` (a user name
     alone may be a token, so it is replaced too)."""
+    # Imported here: discovery must not pay for urllib.parse (and ipaddress, which it imports).
+    from urllib.parse import urlsplit, urlunsplit
+
     try:
         parts = urlsplit(url)
     except ValueError:
