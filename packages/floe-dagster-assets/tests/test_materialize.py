@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -246,3 +247,37 @@ def test_dbt_reuses_its_parse_in_every_wave_once_a_target_has_run(
     result = again.materialize(again.create_assets(), selection=selection)
     assert result.success
     assert _parses(again.project) == {"wave1": "partial", "wave2": "partial"}
+
+
+def test_a_wave_running_most_of_the_project_names_what_it_leaves_out(materialized: Any) -> None:
+    greenhouse, result = materialized
+    waves = {}
+    for wave in sorted(greenhouse.project.glob("target/floe-*-wave*")):
+        run_results = json.loads((wave / "run_results.json").read_text())
+        waves[wave.name.split("-")[-1]] = (
+            run_results["args"],
+            {r["unique_id"] for r in run_results["results"]},
+        )
+    # Wave 1 (duckdb: seeds, snapshot, staging, fct_harvests) is most of the project: dbt is
+    # told what it leaves out, since every selector costs dbt a pass over the whole project.
+    args, ran = waves["wave1"]
+    assert not args.get("select")
+    assert args["exclude"]
+    assert "model.greenhouse.fct_daily_climate" not in ran
+    # The two small waves name what they run.
+    assert waves["wave2"][0]["select"]
+    assert not waves["wave2"][0].get("exclude")
+    # Whichever way a wave was selected, dbt ran exactly the assets and checks: no test of a
+    # source, nothing twice.
+    ran_everywhere = [uid for _, uids in waves.values() for uid in uids]
+    assert len(ran_everywhere) == len(set(ran_everywhere))
+    materialized_uids = {
+        e.step_materialization_data.materialization.metadata["dbt/unique_id"].value
+        for e in result.get_asset_materialization_events()
+    }
+    check_uids = {
+        e.event_specific_data.metadata["dbt/unique_id"].value
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert set(ran_everywhere) == materialized_uids | check_uids

@@ -69,11 +69,24 @@ class RunPlan:
     node_of_key: dict[dg.AssetKey, str] = field(init=False)
     check_of_uid: dict[str, dg.AssetCheckKey] = field(init=False)
     uid_of_node: dict[str, str] = field(init=False)
+    _executables: list[str] | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.node_of_key = {key: node for node, key in self.keys.items()}
         self.check_of_uid = {check.unique_id: key for key, check in self.checks.items()}
         self.uid_of_node = {node: uid for uid, node in self.node_of_uid.items()}
+
+    def executables(self) -> list[str]:
+        """Selectors of everything ``dbt build`` runs with no ``--select`` (empty: unknown)."""
+        if self._executables is None:
+            index = self.index
+            built = [] if index is None else index.by_uid.values()
+            self._executables = [
+                *(n.selector for n in built if n.materialization != "ephemeral"),
+                *(t.selector for t in (index.tests if index is not None else ())),
+                *(index.other_executables if index is not None else ()),
+            ]
+        return self._executables
 
 
 def run_selection(context: dg.AssetExecutionContext, plan: RunPlan) -> Iterator[Event]:
@@ -188,7 +201,7 @@ def _invoke(
     run_args: list[str],
 ) -> Generator[Event, None, None]:
     target = wave.target
-    args = ["build", "--select", " ".join(selectors), "--indirect-selection", "empty", *run_args]
+    args = ["build", *_selection(selectors, wave.plan), "--indirect-selection", "empty", *run_args]
     if target:
         args += ["--target", target]
     target_dir = Path(dbt.project_dir, wave.plan.target_path).resolve()
@@ -203,6 +216,26 @@ def _invoke(
     # dbt stopped before running anything (a compile or connection error): its own words.
     error = None if results or invocation.is_successful() else str(invocation.get_error())
     yield from wave.finish(results, error)
+
+
+def _selection(selectors: list[str], plan: RunPlan) -> list[str]:
+    """dbt's arguments selecting exactly ``selectors``: ``--select`` them, or, when fewer, leave
+    out the rest with ``--exclude`` (none at all when the wave runs the whole project).
+
+    dbt matches every selector against every node, so a selection's cost grows with its length
+    times the project's size: 330 selectors cost dbt about 3 s on a 300-model project, which is
+    a sixth of a whole ``dbt build``. A run of everything, or of everything on one target, names
+    what it leaves out instead, which is nothing or the other target's nodes.
+    """
+    everything = plan.executables()
+    wanted = set(selectors)
+    if everything and len(wanted) > len(everything) // 2:
+        known = set(everything)
+        if wanted <= known:
+            rest = [s for s in dict.fromkeys(everything) if s not in wanted]
+            if len(rest) < len(wanted) and sum(len(s) + 1 for s in rest) <= _MAX_SELECT_CHARS:
+                return ["--exclude", " ".join(rest)] if rest else []
+    return ["--select", " ".join(selectors)]
 
 
 def _run_results(target_path: Path) -> list[dict[str, Any]]:

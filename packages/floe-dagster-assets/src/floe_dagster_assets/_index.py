@@ -44,9 +44,11 @@ logger = logging.getLogger(__name__)
 
 INDEX_FILE = "floe_manifest_index.json"
 # Bumped whenever the index's content changes, so an older cache is never read.
-FORMAT = 3
+FORMAT = 4
 _CHILD_TIMEOUT_S = 900
 _REFABLE = frozenset({"model", "seed", "snapshot"})
+# Node kinds in a manifest's "nodes" that ``dbt build`` never executes.
+_NEVER_BUILT = frozenset({"analysis", "operation", "sql_operation", "rpc", "sql"})
 # One empty meta for every node without one (most of them); never mutated.
 _NO_META: Mapping[str, Any] = MappingProxyType({})
 
@@ -139,6 +141,11 @@ class ManifestIndex:
     by_uid: dict[str, DbtNode] = field(default_factory=dict)
     #: dbt groups by name: their owner as written (a mapping with ``name``/``email``).
     groups: dict[str, Any] = field(default_factory=dict)
+    #: Selectors of what else ``dbt build`` would run with no ``--select``: models, seeds and
+    #: snapshots of dbt packages, unit tests, and nodes of kinds this index does not know.
+    #: With them, a wave can name what it leaves out instead of what it runs (dbt resolves
+    #: each selector against every node, so 300 of them cost dbt about 3 s).
+    other_executables: list[str] = field(default_factory=list)
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> ManifestIndex:
@@ -154,6 +161,8 @@ class ManifestIndex:
                 tests.append(props)
                 continue
             if kind not in _REFABLE or (project and props.get("package_name") != project):
+                if kind not in _NEVER_BUILT:
+                    index.other_executables.append(_fqn_selector(uid, props))
                 continue
             index._add(_node_from_row(_node_row(_node(uid, props)), shared))
         for uid, props in (manifest.get("sources") or {}).items():
@@ -173,6 +182,10 @@ class ManifestIndex:
                 path=str(props.get("original_file_path") or props.get("path") or ""),
                 source_description=str(props.get("source_description") or ""),
             )
+        for section in ("unit_tests", "saved_queries", "functions"):
+            for uid, props in (manifest.get(section) or {}).items():
+                if isinstance(props, Mapping):
+                    index.other_executables.append(_fqn_selector(uid, props))
         for group in (manifest.get("groups") or {}).values():
             if isinstance(group, Mapping) and group.get("name"):
                 index.groups[str(group["name"])] = group.get("owner") or {}
@@ -217,6 +230,7 @@ class ManifestIndex:
                 for s in self.sources.values()
             ],
             "groups": self.groups,
+            "other_executables": self.other_executables,
             "tests": [list(t) for t in self.tests],
         }
 
@@ -230,6 +244,7 @@ class ManifestIndex:
             rows[position] = None
             index._add(_node_from_row(row, shared))
         index.groups = data.pop("groups")
+        index.other_executables = data.pop("other_executables")
         for (uid, source_name, name, schema, database, identifier, text, columns, meta, path,
              source_text) in data.pop("sources"):  # fmt: skip
             index.sources[uid] = DbtSource(
@@ -259,6 +274,11 @@ class ManifestIndex:
             for uid, name, fqn, attached, text, column, severity, test_type in data.pop("tests")
         ]
         return index
+
+
+def _fqn_selector(uid: str, props: Mapping[str, Any]) -> str:
+    fqn = props.get("fqn") or [str(props.get("name") or uid.rsplit(".", 1)[-1])]
+    return "fqn:" + ".".join(str(part) for part in fqn)
 
 
 def _shared(values: list[str], shared: dict[str, str]) -> list[str]:
