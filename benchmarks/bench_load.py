@@ -148,7 +148,7 @@ def worker(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
                 profiles=artifacts.dbt_profiles,
                 default_compute=artifacts.transforms.default_compute,
             )
-            resources = {"dbt": none}
+            resources = {"dbt": none, floe_dagster_assets.RUN_OBSERVERS_RESOURCE_KEY: none}
         else:
             manifest_path = project / "target" / "manifest.json"
 
