@@ -34,19 +34,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _assets_manifest import PROFILES, edges, make_project, synthetic_manifest, template_manifest  # noqa: E402
+from _process_stats import rss_mb  # noqa: E402
 
 IMPLEMENTATIONS = ("floor", "floe", "dagster-dbt")
 SIZES = (500, 5_000, 20_000)
 SHAPES = ("shallow", "deep")
 GOAL_SIZE = 5_000
 TIMEOUT_S = 900
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _compute(i: int) -> str:
@@ -71,7 +65,7 @@ def worker(implementation: str, manifest_path: Path, project: Path) -> dict[str,
         for i, (name, deps) in enumerate(models.items())
     ]
     none = dg.ResourceDefinition.none_resource()
-    before = _rss_mb()
+    before = rss_mb()
     started = time.perf_counter()
     try:
         if implementation == "floor":

@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _dbt_project as projects  # noqa: E402
+from _process_stats import cpu_seconds, rss_mb  # noqa: E402
 
 CASES = ("floor", "floe repeated", "floe first", "dagster-dbt")
 PROJECTS = ((5_000, "chain"), (20_000, "tree"))
@@ -45,20 +46,6 @@ QUICK_PROJECTS = ((500, "tree"), (5_000, "chain"))
 GOAL_TIME = 1.1
 GOAL_MEMORY = 1.2
 TIMEOUT_S = 1800
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _cpu() -> float:
-    """CPU time of this process and of the child processes it waited for."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _children_peak_mb() -> float:
@@ -77,10 +64,10 @@ def worker(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
     transforms = artifacts.to_transform_configs()
     plain = json.loads(floor_input.read_text()) if case == "floor" else None
     none = dg.ResourceDefinition.none_resource()
-    before = _rss_mb()
+    before = rss_mb()
     # Importing dagster starts a child process of its own: only a bigger one later is ours.
     children_before = _children_peak_mb()
-    started, cpu_started = time.perf_counter(), _cpu()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     try:
         if case == "floor":
             assert plain is not None
@@ -166,7 +153,7 @@ def worker(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
         count, error = 0, "RecursionError"
     except Exception as exc:  # the peer failing is a result, not a crash of the benchmark
         count, error = 0, f"{type(exc).__name__}: {str(exc)[:200]}"
-    seconds, cpu = time.perf_counter() - started, _cpu() - cpu_started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "seconds": seconds,

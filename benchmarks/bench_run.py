@@ -27,7 +27,6 @@ models the ratio is reported.
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _dbt_project as projects  # noqa: E402
+from _process_stats import cpu_seconds  # noqa: E402
 
 # (models, targets, goal or None when the ratio is only reported)
 PROJECTS = ((300, 1, 1.10), (300, 2, 1.20), (2_000, 1, None))
@@ -79,9 +79,9 @@ def worker(case: str, project: Path, instance_dir: Path) -> dict[str, Any]:
     else:
         instance_context = dg.DagsterInstance.ephemeral(tempdir=str(instance_dir))
     with instance_context as instance:
-        started, cpu = time.perf_counter(), _cpu()
+        started, cpu = time.perf_counter(), cpu_seconds()
         result = job.execute_in_process(instance=instance, raise_on_error=False)
-        seconds, cpu = time.perf_counter() - started, _cpu() - cpu
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         materialized = len(result.get_asset_materialization_events())
     if case == "floe":
         plugin.shutdown()  # delivers the lineage events still queued
@@ -93,12 +93,6 @@ def worker(case: str, project: Path, instance_dir: Path) -> dict[str, Any]:
     }
 
 
-def _cpu() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def _plain(project: Path, targets: int) -> dict[str, Any]:
     commands = [[projects.dbt(), "build", "--profiles-dir", str(project)]]
     if targets == 2:
@@ -106,7 +100,7 @@ def _plain(project: Path, targets: int) -> dict[str, Any]:
             [*commands[0], "--select", f"path:models/{target}", "--target", target]
             for target in projects.TARGETS
         ]
-    started, cpu = time.perf_counter(), _cpu()
+    started, cpu = time.perf_counter(), cpu_seconds()
     for command in commands:
         # As a user runs it (dbt's usual console output), the output thrown away.
         subprocess.run(
@@ -117,7 +111,7 @@ def _plain(project: Path, targets: int) -> dict[str, Any]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-    return {"seconds": time.perf_counter() - started, "cpu_seconds": _cpu() - cpu}
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": cpu_seconds() - cpu}
 
 
 def _through_dagster(case: str, project: Path, instance_dir: Path) -> dict[str, Any]:

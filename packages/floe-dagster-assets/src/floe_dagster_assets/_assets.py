@@ -221,9 +221,7 @@ def _build(
                     target=target[node_name],
                     adapter=adapters.get(target[node_name] or "") or index.adapter_type,
                     table_name=tables[node_name],
-                    group=naming.group(
-                        by_name[node_name].schema if node_name in by_name else node.schema
-                    ),
+                    naming=naming,
                     owners=node_owners(node.meta, index.groups.get(node.group)),
                     project=project,
                 )
@@ -373,7 +371,7 @@ def _spec(
     target: str | None,
     adapter: str,
     table_name: str,
-    group: str,
+    naming: Naming,
     owners: list[str],
     project: Path | None,
 ) -> dg.AssetSpec:
@@ -407,7 +405,7 @@ def _spec(
             compiled=bool(node.compiled_code),
         ),
         metadata=metadata,
-        group_name=group,
+        group_name=naming.group(schema),
         owners=owners or None,
         code_version=node.checksum or None,
         tags=dict.fromkeys(model.tags, "") if model else None,

@@ -80,12 +80,19 @@ class RunPlan:
         """Selectors of everything ``dbt build`` runs with no ``--select`` (empty: unknown)."""
         if self._executables is None:
             index = self.index
-            built = [] if index is None else index.by_uid.values()
-            self._executables = [
-                *(n.selector for n in built if n.materialization != "ephemeral"),
-                *(t.selector for t in (index.tests if index is not None else ())),
-                *(index.other_executables if index is not None else ()),
-            ]
+            self._executables = (
+                []
+                if index is None
+                else [
+                    *(
+                        s.selector
+                        for s in index.by_uid.values()
+                        if s.materialization != "ephemeral"
+                    ),
+                    *(t.selector for t in index.tests),
+                    *index.other_executables,
+                ]
+            )
         return self._executables
 
 

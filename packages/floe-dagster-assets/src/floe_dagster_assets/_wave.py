@@ -427,20 +427,11 @@ class Wave:
 
     def _account(self, node: str, seen: _Seen) -> None:
         kind = self.plan.kinds.get(node, "node")
-        if seen.status in FAILED:
+        # partial success: built, but some batches failed; dbt skips what depends on it.
+        if seen.status in FAILED or seen.status == "partial success":
+            what = "failed" if seen.status in FAILED else "built only partly"
             self.outcome.fail(
-                f"dbt {kind} {node!r} failed under target {self._target_name!r}: "
-                f"{seen.message or ''}",
-                node=node,
-                resource_type=kind,
-                target=self._target_name,
-                message=seen.message or "",
-            )
-            self.outcome.blocked.add(node)
-        elif seen.status == "partial success":
-            # Built, but some batches failed; dbt skips what depends on it.
-            self.outcome.fail(
-                f"dbt {kind} {node!r} built only partly under target {self._target_name!r}: "
+                f"dbt {kind} {node!r} {what} under target {self._target_name!r}: "
                 f"{seen.message or ''}",
                 node=node,
                 resource_type=kind,
