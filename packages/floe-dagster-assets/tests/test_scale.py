@@ -14,7 +14,7 @@ from floe_dagster_assets import (
     create_assets_from_transforms,
     run_observers_resource,
 )
-from floe_orchestrator_contract import TransformConfig
+from floe_orchestrator_contract import ContractValidationError, TransformConfig
 
 
 def _chain(n: int) -> dict[str, list[str]]:
@@ -86,3 +86,36 @@ def test_a_chain_through_thousands_of_ephemeral_models_keeps_its_endpoints_linke
     specs = {spec.key: spec for ad in assets for spec in ad.specs}
     assert set(specs) == {dg.AssetKey(["m0"]), dg.AssetKey([f"m{n - 1}"])}
     assert {d.asset_key for d in specs[dg.AssetKey([f"m{n - 1}"])].deps} == {dg.AssetKey(["m0"])}
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_building_leaves_the_garbage_collector_as_it_found_it(
+    synthetic_project: Path, make_manifest: Any, enabled: bool
+) -> None:
+    # The build pauses the collector (its passes cost a third of a large build); the process's
+    # own setting comes back, after a build and after a refused one.
+    import gc
+
+    models = _chain(3)
+    profiles = {"synthetic": {"target": "t", "outputs": {"t": {"type": "duckdb"}}}}
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assets = create_assets_from_transforms(
+            [TransformConfig(name, depends_on=deps) for name, deps in models.items()],
+            project_dir=synthetic_project,
+            manifest=make_manifest(models),
+            profiles=profiles,
+        )
+        assert len(assets[0].specs) == 3
+        assert gc.isenabled() is enabled
+        with pytest.raises(ContractValidationError):
+            create_assets_from_transforms(
+                [TransformConfig("not_in_the_manifest")],
+                project_dir=synthetic_project,
+                manifest=make_manifest(models),
+                profiles=profiles,
+            )
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

