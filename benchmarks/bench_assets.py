@@ -21,7 +21,6 @@ Peak memory is the process's peak RSS growth over the RSS just before the timed 
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _assets_manifest import PROFILES, edges, make_project, synthetic_manifest, template_manifest  # noqa: E402
-from _process_stats import rss_mb  # noqa: E402
+from _process_stats import peak_rss_mb, rss_mb  # noqa: E402
 
 IMPLEMENTATIONS = ("floor", "floe", "dagster-dbt")
 SIZES = (500, 5_000, 20_000)
@@ -126,7 +125,7 @@ def worker(implementation: str, manifest_path: Path, project: Path) -> dict[str,
     except Exception as exc:  # the peer failing is a result, not a crash of the benchmark
         count, error = 0, f"{type(exc).__name__}: {str(exc)[:200]}"
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     return {"seconds": seconds, "peak_mb": peak - before, "assets": count, "error": error}
 
 

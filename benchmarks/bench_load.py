@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _dbt_project as projects  # noqa: E402
-from _process_stats import cpu_seconds, rss_mb  # noqa: E402
+from _process_stats import cpu_seconds, peak_rss_mb, rss_mb  # noqa: E402
 
 CASES = ("floor", "floe repeated", "floe first", "dagster-dbt")
 PROJECTS = ((5_000, "chain"), (20_000, "tree"))
@@ -154,7 +154,7 @@ def worker(case: str, project: Path, floor_input: Path) -> dict[str, Any]:
     except Exception as exc:  # the peer failing is a result, not a crash of the benchmark
         count, error = 0, f"{type(exc).__name__}: {str(exc)[:200]}"
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -69,31 +70,23 @@ class RunPlan:
     node_of_key: dict[dg.AssetKey, str] = field(init=False)
     check_of_uid: dict[str, dg.AssetCheckKey] = field(init=False)
     uid_of_node: dict[str, str] = field(init=False)
-    _executables: list[str] | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.node_of_key = {key: node for node, key in self.keys.items()}
         self.check_of_uid = {check.unique_id: key for key, check in self.checks.items()}
         self.uid_of_node = {node: uid for uid, node in self.node_of_uid.items()}
 
+    @cached_property
     def executables(self) -> list[str]:
         """Selectors of everything ``dbt build`` runs with no ``--select`` (empty: unknown)."""
-        if self._executables is None:
-            index = self.index
-            self._executables = (
-                []
-                if index is None
-                else [
-                    *(
-                        s.selector
-                        for s in index.by_uid.values()
-                        if s.materialization != "ephemeral"
-                    ),
-                    *(t.selector for t in index.tests),
-                    *index.other_executables,
-                ]
-            )
-        return self._executables
+        index = self.index
+        if index is None:
+            return []
+        return [
+            *(s.selector for s in index.by_uid.values() if s.materialization != "ephemeral"),
+            *(t.selector for t in index.tests),
+            *index.other_executables,
+        ]
 
 
 def run_selection(context: dg.AssetExecutionContext, plan: RunPlan) -> Iterator[Event]:
@@ -234,7 +227,7 @@ def _selection(selectors: list[str], plan: RunPlan) -> list[str]:
     a sixth of a whole ``dbt build``. A run of everything, or of everything on one target, names
     what it leaves out instead, which is nothing or the other target's nodes.
     """
-    everything = plan.executables()
+    everything = plan.executables
     wanted = set(selectors)
     if everything and len(wanted) > len(everything) // 2:
         known = set(everything)

@@ -17,7 +17,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +53,11 @@ _NEVER_BUILT = frozenset({"analysis", "operation", "sql_operation", "rpc", "sql"
 _NO_META: Mapping[str, Any] = MappingProxyType({})
 
 
+def _selector(fqn: Iterable[str]) -> str:
+    """dbt's selector for exactly the node whose fully qualified name is ``fqn``."""
+    return "fqn:" + ".".join(fqn)
+
+
 class DbtColumn(NamedTuple):
     name: str
     data_type: str
@@ -85,7 +90,7 @@ class DbtNode(NamedTuple):
 
     @property
     def selector(self) -> str:
-        return "fqn:" + ".".join(self.fqn)
+        return _selector(self.fqn)
 
     @property
     def table_name(self) -> str:
@@ -125,7 +130,7 @@ class DbtTest(NamedTuple):
 
     @property
     def selector(self) -> str:
-        return "fqn:" + ".".join(self.fqn)
+        return _selector(self.fqn)
 
 
 @dataclass
@@ -278,7 +283,7 @@ class ManifestIndex:
 
 def _fqn_selector(uid: str, props: Mapping[str, Any]) -> str:
     fqn = props.get("fqn") or [str(props.get("name") or uid.rsplit(".", 1)[-1])]
-    return "fqn:" + ".".join(str(part) for part in fqn)
+    return _selector(str(part) for part in fqn)
 
 
 def _shared(values: list[str], shared: dict[str, str]) -> list[str]:
