@@ -51,6 +51,20 @@ if TYPE_CHECKING:
         TransformConfig,
         ValidationResult,
     )
+    from ._errors import FloeError
+    from ._keys import (
+        COMPUTE_KEY,
+        DBT_EXECUTION_TIME_KEY,
+        DBT_FULL_REFRESH_TAG,
+        DBT_STATUS_KEY,
+        DBT_TARGET_KEY,
+        DBT_UNIQUE_ID_KEY,
+        DBT_VARS_TAG,
+        GOVERNANCE_KEY,
+        OBSERVED_BY_KEY,
+        QUALITY_CHECKS_KEY,
+        QUALITY_TIER_KEY,
+    )
     from ._observer import (
         ColumnInfo,
         ColumnLineage,
@@ -104,6 +118,23 @@ if TYPE_CHECKING:
 
 # The module each name is imported from on first use.
 _LAZY = {
+    "FloeError": "_errors",
+    **dict.fromkeys(
+        (
+            "COMPUTE_KEY",
+            "DBT_EXECUTION_TIME_KEY",
+            "DBT_FULL_REFRESH_TAG",
+            "DBT_STATUS_KEY",
+            "DBT_TARGET_KEY",
+            "DBT_UNIQUE_ID_KEY",
+            "DBT_VARS_TAG",
+            "GOVERNANCE_KEY",
+            "OBSERVED_BY_KEY",
+            "QUALITY_CHECKS_KEY",
+            "QUALITY_TIER_KEY",
+        ),
+        "_keys",
+    ),
     **dict.fromkeys(
         (
             "ARTIFACTS_VERSION",
@@ -236,10 +267,21 @@ def __dir__() -> list[str]:
 __all__ = [
     "ARTIFACTS_VERSION",
     "ARTIFACTS_VERSION_HISTORY",
+    "COMPUTE_KEY",
+    "DBT_EXECUTION_TIME_KEY",
+    "DBT_FULL_REFRESH_TAG",
+    "DBT_STATUS_KEY",
+    "DBT_TARGET_KEY",
+    "DBT_UNIQUE_ID_KEY",
+    "DBT_VARS_TAG",
     "FLOE_API_VERSION",
+    "GOVERNANCE_KEY",
     "MATERIALIZATIONS",
     "MAX_JSON_DEPTH",
+    "OBSERVED_BY_KEY",
     "ORCHESTRATOR_GROUP",
+    "QUALITY_CHECKS_KEY",
+    "QUALITY_TIER_KEY",
     "WORKLOAD_SIZES",
     "ArtifactsWarning",
     "BatchSpanProcessorConfig",
@@ -253,6 +295,7 @@ __all__ = [
     "DefaultSchedule",
     "DeploymentMode",
     "EnforcementResultSummary",
+    "FloeError",
     "HealthState",
     "HealthStatus",
     "LoggingConfig",

@@ -14,6 +14,7 @@ from enum import Enum
 from importlib.metadata import EntryPoint, entry_points
 
 from ._entities import ValidationResult
+from ._errors import FloeError
 from ._plugin import PluginMetadata
 from ._plugin_values import HealthState, HealthStatus
 
@@ -35,8 +36,8 @@ FLOE_API_VERSION = "1.0"
 ORCHESTRATOR_GROUP = "floe.orchestrators"
 
 
-class PluginError(Exception):
-    """A plugin could not be found, loaded, started or stopped."""
+class PluginError(FloeError):
+    """A plugin could not be found, loaded, started or stopped (a :class:`FloeError`)."""
 
 
 class PluginNotFoundError(PluginError, LookupError):

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from ._errors import FloeError, clip_text
+
 if TYPE_CHECKING:
     from ._entities import TransformConfig
 
@@ -33,49 +35,14 @@ WORKLOAD_SIZES: tuple[str, ...] = ("small", "medium", "large")
 
 _SQL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER_RULE = "a SQL identifier: letters, digits and underscores, not starting with a digit"
-# What a message shows: the first problems, each clipped, then a count of the rest. A 2,000-model
-# cycle or 300,000 unknown models must not print megabytes; ``problems`` keeps every one in full.
-_MAX_LISTED = 20
-_MAX_ONE_LINE = 3
-_MAX_PROBLEM_CHARS = 1000
 
 
-class ContractValidationError(ValueError):
+class ContractValidationError(FloeError, ValueError):
     """Bad input to the contract; ``problems`` holds one line per problem found, in full.
 
-    The message lists the first problems (each clipped to a few hundred characters) and says how
-    many more there are, so it stays short whatever the input; :meth:`one_line` is the same for
-    a terminal, on one line.
+    A :class:`FloeError` (and a ``ValueError``, as it always was): the message lists the first
+    problems, each clipped, and says how many more there are.
     """
-
-    def __init__(self, subject: str, problems: Sequence[str]) -> None:
-        self.subject = subject
-        self.problems: tuple[str, ...] = tuple(problems)
-        count = len(self.problems)
-        lines = [f"{subject}: {count} problem{'s' if count != 1 else ''}"]
-        lines += [f"  - {clip_text(p)}" for p in self.problems[:_MAX_LISTED]]
-        if count > _MAX_LISTED:
-            lines.append(f"  ... and {count - _MAX_LISTED} more (see .problems)")
-        super().__init__("\n".join(lines))
-
-    def one_line(self) -> str:
-        """The subject and the first few problems on one line, with a count of the rest."""
-        shown = [clip_text(p, 300) for p in self.problems[:_MAX_ONE_LINE]]
-        rest = len(self.problems) - len(shown)
-        if rest > 0:
-            shown.append(f"and {rest} more problem{'s' if rest != 1 else ''}")
-        return f"{clip_text(self.subject, 200)}: {'; '.join(shown)}" if shown else self.subject
-
-
-def clip_text(text: object, limit: int = _MAX_PROBLEM_CHARS) -> str:
-    """``text`` on one line, at most ``limit`` characters: its start and end around an ellipsis
-    (the end usually says what is allowed)."""
-    flat = " ".join(str(text).split())
-    if len(flat) <= limit:
-        return flat
-    tail = limit // 3
-    head = limit - tail - 5
-    return f"{flat[:head]} ... {flat[-tail:]}"
 
 
 def _allowed(values: Iterable[str]) -> str:
